@@ -1,0 +1,16 @@
+import type { Readable } from 'node:stream';
+
+export interface ObjectSummary {
+  key: string;
+  size: number;
+  lastModified: string;
+}
+
+/** Blob storage for the raw archive, rejects, incoming files and model artifacts. */
+export interface ObjectStore {
+  putText(key: string, body: string, contentType?: string): Promise<void>;
+  getText(key: string): Promise<string | undefined>;
+  getStream(key: string): Promise<Readable>;
+  /** One page of keys under a prefix, in key order. */
+  list(prefix: string, options?: { limit?: number; cursor?: string }): Promise<{ items: ObjectSummary[]; nextCursor?: string }>;
+}

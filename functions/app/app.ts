@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { PayloadTooLargeError } from '../../data/errors';
+import type { ServiceDeps } from '../deps';
+import { authenticate, authorize } from './auth';
+import { DOCS_HTML } from './docs-page';
+import { buildOpenApi } from './openapi';
+import { notFound, onError } from './problem';
+import { MAX_BODY_BYTES } from './read-records';
+import { honoPath, type AppEnv, type Resource } from './route-spec';
+import { apiKeysResource } from './routes/api-keys';
+import { dealsResource, eventsResource, partnersResource } from './routes/ingest';
+import { rejectsResource } from './routes/rejects';
+
+export const SERVICE_VERSION = '0.1.0';
+
+/** The route table: every /v1 resource. The OpenAPI document and the access tests are generated from it. */
+export const RESOURCES: readonly Resource[] = [partnersResource, eventsResource, dealsResource, apiKeysResource, rejectsResource];
+
+const PUBLIC_PATHS = {
+  '/health': { get: { tags: ['Discovery'], summary: 'Liveness', security: [], responses: { 200: { description: 'The service is up' } } } },
+  '/openapi.json': { get: { tags: ['Discovery'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+  '/docs': { get: { tags: ['Discovery'], summary: 'API reference page', security: [], responses: { 200: { description: 'HTML' } } } },
+  '/': { get: { tags: ['Discovery'], summary: 'Dashboard', security: [], responses: { 200: { description: 'HTML' } } } },
+};
+
+let openApiCache: Record<string, unknown> | undefined;
+export const openApiDocument = (): Record<string, unknown> => (openApiCache ??= buildOpenApi(RESOURCES, PUBLIC_PATHS, SERVICE_VERSION));
+
+function resourceApp(resource: Resource): Hono<AppEnv> {
+  const sub = new Hono<AppEnv>();
+  for (const route of resource.routes) {
+    sub.on(route.method.toUpperCase(), honoPath(route.path), authorize(route), route.handler);
+  }
+  return sub;
+}
+
+const LANDING_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Partner scoring</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}a{color:#0550ae}</style></head>
+<body><main><h1>Partner scoring service</h1><p>Churn risk, top-performer likelihood and anonymized peer benchmarks for partner programs.</p>
+<ul><li><a href="/docs">API reference</a></li><li><a href="/openapi.json">OpenAPI document</a></li><li><a href="/health">Health</a></li></ul></main></body></html>`;
+
+/** The one Hono app, served by @hono/node-server locally and by hono/aws-lambda on Lambda. */
+export function createApp(deps: ServiceDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    c.set('deps', deps);
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.header('x-request-id', requestId);
+    deps.logger.info('request', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+      keyId: c.get('principal')?.keyId,
+    });
+  });
+
+  app.get('/health', (c) => c.json({ status: 'ok', version: SERVICE_VERSION }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/docs', (c) => c.html(DOCS_HTML));
+  app.get('/', (c) => c.html(LANDING_HTML));
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new PayloadTooLargeError(`The body is over ${MAX_BODY_BYTES / 1024 / 1024} MB. Split it, or use bulk file ingest.`);
+      },
+    }),
+  );
+  app.use('/v1/*', authenticate);
+  for (const resource of RESOURCES) app.route(resource.basePath, resourceApp(resource));
+
+  app.notFound(notFound);
+  app.onError(onError);
+  return app;
+}

@@ -1,0 +1,70 @@
+import { serve } from '@hono/node-server';
+import { createApp } from '../app/app';
+import { loadDemo, readDemoKeys } from './demo';
+import { loadLocalConfig } from './local-config';
+import { openLocalStores, removeStackFile, writeStackFile } from './local-stack';
+
+/**
+ * `npm start`: the whole service on one machine. Embedded DynamoDB (dynalite) and S3
+ * (s3rver) run in this process with their data under --data-dir; the Hono app is the one
+ * that runs on Lambda.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+async function main(): Promise<void> {
+  const config = loadLocalConfig(process.argv.slice(2));
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const stores = await openLocalStores(config.dataDir, { logLevel: config.logLevel, ...(config.adminApiKey ? { adminApiKey: config.adminApiKey } : {}), reuseRunning: false });
+  const { deps } = stores;
+
+  if (config.adminApiKey) {
+    const id = await deps.apiKeys.ensureAdminKey(config.adminApiKey);
+    say(`admin key from ADMIN_API_KEY is active (id ${id})`);
+  }
+
+  if (config.demo && !(await deps.records.hasAny('partners'))) {
+    say(`empty store: generating the demo program (${config.demoPartners} partners)…`);
+    const started = performance.now();
+    const { counts } = await loadDemo(deps, config.dataDir, { partners: config.demoPartners });
+    say(`demo data loaded: ${counts.partners} partners, ${counts.events} events, ${counts.deals} deal records in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
+    const url = `http://localhost:${info.port}`;
+    writeStackFile(config.dataDir, { pid: process.pid, dynamoEndpoint: stores.embedded!.dynamoEndpoint, s3Endpoint: stores.embedded!.s3Endpoint, url });
+    const keys = config.demo ? readDemoKeys(config.dataDir) : undefined;
+    if (keys) {
+      say(`admin key:   ${keys.admin}`);
+      say(`ops key:     ${keys.ops}`);
+      say(`partner key: ${keys.partner}  (partner ${keys.partnerId})`);
+      say(`try: curl -H "Authorization: Bearer ${keys.admin}" ${url}/v1/api-keys`);
+    }
+    say(`data in ${config.dataDir}; API reference at ${url}/docs`);
+    say(`listening on ${url}`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: shutting down`);
+    server.close(() => {
+      removeStackFile(config.dataDir);
+      stores.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+    // Idle keep-alive connections would hold close() open.
+    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
