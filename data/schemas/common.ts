@@ -102,7 +102,8 @@ export function toFieldErrors(error: z.ZodError): FieldError[] {
         }
         continue;
       case 'invalid_type': {
-        const missing = issue.input === undefined;
+        // zod keeps `input` on an issue only when parsing with reportInput; otherwise its message says what it received.
+        const missing = 'input' in issue ? issue.input === undefined : / received undefined$/.test(issue.message);
         out.push({ path, message: missing ? 'is required' : describeType(String(issue.expected)) });
         continue;
       }
@@ -144,6 +145,6 @@ export function parseWith<T>(schema: z.ZodType<T>, input: unknown): ParseResult<
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, errors: [{ path: '', message: 'must be a JSON object' }] };
   }
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   return result.success ? { ok: true, value: result.data } : { ok: false, errors: toFieldErrors(result.error) };
 }

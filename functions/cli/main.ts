@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getRejectBatch, isRecordKind, listRejectBatches, replayRejectBatch } from '../../data/ingest/rejects';
-import { ROLES, type Role } from '../../data/schemas/api-key';
+import { createApiKeySchema } from '../../data/schemas/api-key';
+import { parseWith } from '../../data/schemas/common';
 import { loadConfig } from '../config';
 import { createDeps, type ServiceDeps } from '../deps';
 import { openLocalStores } from '../local/local-stack';
@@ -120,14 +121,14 @@ export async function runCli(argv: string[], out: (line: string) => void = (l) =
   }
 
   if (command === 'keys' && sub === 'create') {
-    const role = values.role as Role | undefined;
-    if (!role || !(ROLES as readonly string[]).includes(role) || !values.name) {
-      out('keys create needs --role admin|ops|integration|partner and --name');
+    const parsed = parseWith(createApiKeySchema, { role: values.role, name: values.name, ...(values['partner-id'] ? { partnerId: values['partner-id'] } : {}) });
+    if (!parsed.ok) {
+      out(`keys create: ${parsed.errors.map((e) => `--${e.path.replace('partnerId', 'partner-id')} ${e.message}`).join('; ')}`);
       return 2;
     }
     return withDeps(dataDir, async (deps) => {
-      const { id, key } = await deps.apiKeys.create({ name: values.name!, role, ...(values['partner-id'] ? { partnerId: values['partner-id'] } : {}) });
-      out(`created ${role} key ${id}`);
+      const { id, key } = await deps.apiKeys.create(parsed.value);
+      out(`created ${parsed.value.role} key ${id}; the secret is shown only now:`);
       out(key);
       return 0;
     });
