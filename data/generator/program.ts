@@ -7,41 +7,30 @@
 import type { DealInput } from '../schemas/deal';
 import type { EventInput, EventType } from '../schemas/event';
 import type { PartnerInput } from '../schemas/partner';
-import { Rng, clamp, sigmoid } from './random';
+import { Rng, clamp, isWorkday, sigmoid } from './random';
 
 export interface ProgramOptions {
-  /** Default 42. */
-  seed?: number;
-  /** Default 600. */
-  partners?: number;
-  /** 'YYYY-MM-DD', the "today" of the data set; default: today's UTC date. */
-  end?: string;
-  /** History length before `end`; default 2.5. */
-  years?: number;
-  /** Deals with no partner; default partners / 10. */
-  directDealsPerMonth?: number;
+  /** Default 42. */ seed?: number;
+  /** Default 600. */ partners?: number;
+  /** 'YYYY-MM-DD', the "today" of the data set; default: today's UTC date. */ end?: string;
+  /** History length before `end`; default 2.5. */ years?: number;
+  /** Deals with no partner; default partners / 10. */ directDealsPerMonth?: number;
 }
 export interface PartnerTruth {
   partnerId: string;
-  /** May be after `end`: the future the data does not show yet. */
-  churnedAt: string | null;
-  /** Won sourced deals closed within 365 days of joinedAt, over the whole simulation (also after `end`). */
-  firstYearRevenue: number;
+  /** May be after `end`: the future the data does not show yet. */ churnedAt: string | null;
+  /** Won sourced deals closed within 365 days of joinedAt, over the whole simulation. */ firstYearRevenue: number;
   archetype: string;
 }
 export interface GeneratedProgram {
   options: Required<ProgramOptions>;
-  /** State as known at `end`. */
-  partners: PartnerInput[];
-  /** Sorted by occurredAt, none after `end`. */
-  events: EventInput[];
-  /** One record per version of a deal, sorted by updatedAt, none after `end`. */
-  deals: DealInput[];
+  /** State as known at `end`. */ partners: PartnerInput[];
+  /** Sorted by occurredAt, none after `end`. */ events: EventInput[];
+  /** One record per version of a deal, sorted by updatedAt, none after `end`. */ deals: DealInput[];
   truth: PartnerTruth[];
 }
 
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
 /** How far past `end` the simulation runs, so that truth knows a full year of the future. */
 const FUTURE_DAYS = 370;
 
@@ -75,9 +64,9 @@ const SEGMENT_DEALS: Record<Segment, { median: number; rate: number; cycle: numb
 };
 const QBR_CHANCE: Record<Tier, number> = { platinum: 0.9, gold: 0.7, silver: 0.25, registered: 0.05 };
 const TIER_ACTIVITY: Record<Tier, number> = { platinum: 1.6, gold: 1.3, silver: 1.0, registered: 0.75 };
-const NAME_A = ['North', 'Blue', 'Iron', 'Silver', 'Bright', 'Cedar', 'Summit', 'Harbor', 'Vector', 'Atlas', 'Nimbus', 'Quartz', 'Redwood', 'Falcon', 'Orbit', 'Granite', 'Pioneer', 'Lumen', 'Cobalt', 'Meridian', 'Sterling', 'Crescent', 'Evergreen', 'Keystone'];
-const NAME_B = ['wind', 'peak', 'bridge', 'stone', 'field', 'gate', 'point', 'line', 'path', 'wave', 'forge', 'spring', 'light', 'crest'];
-const NAME_C = ['Solutions', 'Systems', 'Consulting', 'Technologies', 'Partners', 'Group', 'Digital', 'IT Services', 'Labs', 'Networks', 'Integrators', 'Advisory'];
+const NAME_A = 'North Blue Iron Silver Bright Cedar Summit Harbor Vector Atlas Nimbus Quartz Redwood Falcon Orbit Granite'.split(' ');
+const NAME_B = 'wind peak bridge stone field gate point line path wave forge spring light crest'.split(' ');
+const NAME_C = ['Solutions', 'Systems', 'Consulting', 'Technologies', 'Partners', 'Group', 'Digital', 'IT Services', 'Labs', 'Networks'];
 
 /**
  * A simulated partner. Days are whole UTC days since 1970-01-01. startDay: first simulated day (the
@@ -99,8 +88,6 @@ interface DealPlan { partnerId: string | null; role: 'sourced' | 'influenced' | 
 
 const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 19) + 'Z';
 const isoDate = (day: number): string => new Date(day * DAY).toISOString().slice(0, 10);
-/** Monday to Friday (day 0, 1970-01-01, was a Thursday). */
-const isWorkday = (day: number): boolean => (day + 4) % 7 >= 1 && (day + 4) % 7 <= 5;
 /** Weeks run Monday to Sunday; block k starts on day 4 + 7k (day 4 was a Monday). */
 const blockOf = (day: number): number => Math.floor((day - 4) / 7);
 
@@ -120,17 +107,7 @@ function forEachWeek(from: number, limit: number, fn: (d0: number, d1: number, b
 }
 
 /** A time on `day` within the region's business hours. */
-function businessTime(rng: Rng, region: Region, day: number): number {
-  const [first, span] = REGION_HOURS[region];
-  return day * DAY + first * HOUR + rng.int(0, span * 3600 - 1) * 1000;
-}
-
-/** A random workday in [d0, d1), or any day there if the slice holds no workday. */
-function dayIn(rng: Rng, d0: number, d1: number): number {
-  const work: number[] = [];
-  for (let d = d0; d < d1; d += 1) if (isWorkday(d)) work.push(d);
-  return work.length > 0 ? rng.pick(work) : rng.int(d0, d1 - 1);
-}
+const businessTime = (rng: Rng, region: Region, day: number): number => rng.timeOn(day, ...REGION_HOURS[region]);
 
 /** Holiday dip at the turn of the year, a quiet August in EMEA, a slight annual wave. */
 function season(day: number, region: Region): number {
@@ -139,11 +116,6 @@ function season(day: number, region: Region): number {
   if ((month === 11 && dom >= 20) || (month === 0 && dom <= 3)) return 0.55;
   if (month === 7 && region === 'EMEA') return 0.75;
   return 1 + 0.08 * Math.sin((2 * Math.PI * (day % 365)) / 365);
-}
-
-/** Shared week-to-week noise of one partner (busy weeks, quiet weeks), the same for events and deals. */
-function weekNoise(ctx: Ctx, p: SimPartner, block: number): number {
-  return Math.exp(Rng.from(ctx.seed, p.idx, 'week', block).normal(0, 0.3));
 }
 
 /** Underlying engagement before noise, season, onboarding and pre-churn disengagement. */
@@ -159,10 +131,13 @@ function declineProgress(p: SimPartner, day: number): number {
   return day <= from ? 0 : clamp((day - from) / p.declineDays, 0, 1);
 }
 
-/** Engagement in the week `block`: level, week noise, season, pre-churn disengagement. */
+/**
+ * Engagement in the week `block`: level, season, pre-churn disengagement, and a week-to-week noise
+ * (busy weeks, quiet weeks) that events and deals share.
+ */
 function activity(ctx: Ctx, p: SimPartner, day: number, block: number): number {
-  const decline = 1 - 0.9 * Math.pow(declineProgress(p, day), 0.9);
-  return level(p, day) * weekNoise(ctx, p, block) * season(day, p.region) * decline;
+  const noise = Math.exp(Rng.from(ctx.seed, p.idx, 'week', block).normal(0, 0.3));
+  return level(p, day) * noise * season(day, p.region) * (1 - 0.9 * Math.pow(declineProgress(p, day), 0.9));
 }
 
 /** Onboarding boost in the first 90 days, larger for ambitious partners. */
@@ -187,7 +162,10 @@ function makePartner(ctx: Ctx, idx: number, joinDay: number): SimPartner {
   const fadeAfter = archetype === 'fading' ? rng.int(30, 300) : null;
   const [fadeTau, qbrOffset] = [rng.uniform(150, 400), rng.int(0, 12)];
   const startDay = Math.max(joinDay, ctx.startDay);
-  return { idx, id: '', name, archetype, region, segment, tier: 'registered', joinDay, startDay, churnDay: null, declineDays, engagement, capability, satisfaction, interest, ambition, fadeAfter, fadeTau, qbrOffset };
+  return {
+    ...{ idx, id: '', name, archetype, region, segment, tier: 'registered', joinDay, startDay, churnDay: null, declineDays },
+    ...{ engagement, capability, satisfaction, interest, ambition, fadeAfter, fadeTau, qbrOffset },
+  };
 }
 
 /** Weekly churn hazard: higher for low engagement, low satisfaction, low capability, new partners, and near renewal. */
@@ -216,7 +194,8 @@ function simulateEvents(ctx: Ctx, p: SimPartner): Array<{ ms: number; event: Omi
     const [frac, mid] = [(d1 - d0) / 7, (d0 + d1 - 1) / 2];
     const [on, base] = [onboarding(p, mid), activity(ctx, p, mid, block)];
     const m = base * (1 + 0.7 * on); // onboarding lifts logins and content views too
-    const sat = clamp(p.satisfaction * (1 - 0.5 * declineProgress(p, mid)) - 0.15 * (1 - level(p, mid) / p.engagement), 0, 1);
+    const faded = 1 - level(p, mid) / p.engagement;
+    const sat = clamp(p.satisfaction * (1 - 0.5 * declineProgress(p, mid)) - 0.15 * faded, 0, 1);
     // Logins and content views are aggregated per partner-day: one event, quantity = sessions or views.
     for (let d = d0; d < d1; d += 1) {
       if (!isWorkday(d)) continue;
@@ -230,19 +209,22 @@ function simulateEvents(ctx: Ctx, p: SimPartner): Array<{ ms: number; event: Omi
       ['marketing_campaign', 0.035 * base * tierF],
       ['support_ticket', 0.045 * (0.4 + base) * (1 + 2 * (1 - sat))],
     ];
-    for (const [type, rate] of counts) for (let n = rng.poisson(rate * frac); n > 0; n -= 1) emit(dayIn(rng, d0, d1), type);
-    if ((block - p.qbrOffset) % 13 === 0 && rng.chance(QBR_CHANCE[p.tier] * Math.min(1, 0.35 + 0.5 * base))) emit(dayIn(rng, d0, d1), 'qbr_attended');
+    for (const [type, rate] of counts) for (let n = rng.poisson(rate * frac); n > 0; n -= 1) emit(rng.workdayIn(d0, d1), type);
+    if ((block - p.qbrOffset) % 13 === 0 && rng.chance(QBR_CHANCE[p.tier] * Math.min(1, 0.35 + 0.5 * base))) emit(rng.workdayIn(d0, d1), 'qbr_attended');
     // A program-wide NPS survey goes out once a quarter; engaged partners answer more often.
     if (block % 13 === 6 && rng.chance(clamp(0.2 + 0.35 * base, 0.05, 0.9))) {
       const score = Math.round(clamp(rng.normal(10.5 * sat, 1.3), 0, 10));
-      emit(dayIn(rng, d0, d1), 'nps_response', { value: score });
+      emit(rng.workdayIn(d0, d1), 'nps_response', { value: score });
     }
   });
   return out;
 }
 
 /** The stage history of one deal; `cutoffDay` (churn) forces an open deal to be lost before it. */
-function dealVersions(rng: Rng, region: Region, segment: Segment, createdDay: number, registered: boolean, winP: number, amount0: number, cutoffDay: number | null): Version[] {
+function dealVersions(
+  rng: Rng, region: Region, segment: Segment, createdDay: number,
+  registered: boolean, winP: number, amount0: number, cutoffDay: number | null,
+): Version[] {
   const round = (a: number): number => Math.max(0, Math.round(a / 10) * 10);
   const versions: Version[] = [];
   let amount = round(amount0);
@@ -284,9 +266,9 @@ function simulatePartnerDeals(ctx: Ctx, p: SimPartner): DealPlan[] {
     const rate = 0.14 * Math.exp(0.55 * p.capability) * seg.rate * Math.pow(Math.min(activity(ctx, p, mid, block), 2.5), 0.7) * ramp;
     for (let n = rng.poisson((rate * (d1 - d0)) / 7); n > 0; n -= 1) {
       const role = rng.chance(sigmoid(0.2 + 0.6 * p.capability)) ? 'sourced' : 'influenced';
-      const winP = sigmoid(-0.45 + 0.8 * p.capability + (role === 'sourced' ? 0.2 : 0) + seg.win);
+      const winP = sigmoid(-0.6 + 0.8 * p.capability + (role === 'sourced' ? 0.2 : 0) + seg.win);
       const amount = rng.lognormal(Math.log(seg.median) + 0.2 * p.capability, 1.0);
-      plans.push({ partnerId: p.id, role, versions: dealVersions(rng, p.region, p.segment, dayIn(rng, d0, d1), true, winP, amount, p.churnDay) });
+      plans.push({ partnerId: p.id, role, versions: dealVersions(rng, p.region, p.segment, rng.workdayIn(d0, d1), true, winP, amount, p.churnDay) });
     }
   });
   return plans;
@@ -302,7 +284,7 @@ function simulateDirectDeals(ctx: Ctx, perMonth: number): DealPlan[] {
       const region = rng.pickWeighted(REGIONS, REGION_WEIGHTS);
       const amount = rng.lognormal(Math.log(SEGMENT_DEALS[segment].median), 0.9);
       const winP = sigmoid(-0.7 + SEGMENT_DEALS[segment].win);
-      plans.push({ partnerId: null, role: null, versions: dealVersions(rng, region, segment, dayIn(rng, d0, d1), false, winP, amount, null) });
+      plans.push({ partnerId: null, role: null, versions: dealVersions(rng, region, segment, rng.workdayIn(d0, d1), false, winP, amount, null) });
     }
   });
   return plans;
@@ -344,19 +326,21 @@ export function generateProgram(options: ProgramOptions = {}): GeneratedProgram 
     years: options.years ?? 2.5,
     directDealsPerMonth: options.directDealsPerMonth ?? Math.round((options.partners ?? 600) / 10),
   };
-  if (!Number.isInteger(resolved.partners) || resolved.partners < 1 || resolved.partners > 99_999) throw new Error('partners must be an integer from 1 to 99999');
-  if (!(resolved.years > 0 && resolved.years <= 20)) throw new Error('years must be > 0 and at most 20');
-  if (!(resolved.directDealsPerMonth >= 0)) throw new Error('directDealsPerMonth must be >= 0');
+  const { partners: count, years, directDealsPerMonth } = resolved;
+  if (!Number.isInteger(count) || count < 1 || count > 99_999) throw new Error('partners must be an integer from 1 to 99999');
+  if (!(years > 0 && years <= 20)) throw new Error('years must be > 0 and at most 20');
+  if (!(directDealsPerMonth >= 0)) throw new Error('directDealsPerMonth must be >= 0');
   const endDay = parseEndDay(resolved.end);
-  const startDay = endDay - Math.max(1, Math.round(resolved.years * 365));
+  const startDay = endDay - Math.max(1, Math.round(years * 365));
   const ctx: Ctx = { seed: resolved.seed >>> 0, startDay, endDay, horizonDay: endDay + FUTURE_DAYS };
 
   // Joins: 30% of the partners predate the history; the rest join during it, more of them lately.
   const joinRng = Rng.from(ctx.seed, 'joins');
   const span = endDay - startDay;
   const sims: SimPartner[] = [];
-  for (let i = 0; i < resolved.partners; i += 1) {
-    const joinDay = joinRng.chance(0.3) ? startDay - joinRng.int(1, 1095) : startDay + Math.min(span - 1, Math.floor(span * Math.pow(joinRng.next(), 0.75)));
+  for (let i = 0; i < count; i += 1) {
+    const legacy = joinRng.chance(0.3);
+    const joinDay = legacy ? startDay - joinRng.int(1, 1095) : startDay + Math.min(span - 1, Math.floor(span * Math.pow(joinRng.next(), 0.75)));
     sims.push(makePartner(ctx, i, joinDay));
   }
   sims.sort((a, b) => a.joinDay - b.joinDay || a.idx - b.idx);
@@ -372,7 +356,8 @@ export function generateProgram(options: ProgramOptions = {}): GeneratedProgram 
     const joinedAt = isoDate(p.joinDay);
     const churnedAt = p.churnDay !== null && p.churnDay <= endDay ? isoDate(p.churnDay) : undefined;
     const { name, tier, region, segment } = p;
-    partners.push({ partnerId: p.id, name, tier, region, segment, joinedAt, status: churnedAt ? 'churned' : 'active', ...(churnedAt ? { churnedAt } : {}), updatedAt: `${churnedAt ?? joinedAt}T00:00:00Z` });
+    const status = churnedAt ? { status: 'churned' as const, churnedAt } : { status: 'active' as const };
+    partners.push({ partnerId: p.id, name, tier, region, segment, joinedAt, ...status, updatedAt: `${churnedAt ?? joinedAt}T00:00:00Z` });
     const own = simulateEvents(ctx, p).sort((a, b) => a.ms - b.ms);
     own.forEach(({ ms, event }, n) => timedEvents.push({ ms, event: { eventId: `E-${p.id}-${n + 1}`, ...event } }));
     const ownDeals = simulatePartnerDeals(ctx, p);
@@ -384,7 +369,7 @@ export function generateProgram(options: ProgramOptions = {}): GeneratedProgram 
     }
     truth.push({ partnerId: p.id, churnedAt: p.churnDay === null ? null : isoDate(p.churnDay), firstYearRevenue, archetype: p.archetype });
   }
-  plans.push(...simulateDirectDeals(ctx, resolved.directDealsPerMonth));
+  plans.push(...simulateDirectDeals(ctx, directDealsPerMonth));
 
   timedEvents.sort((a, b) => a.ms - b.ms);
   const events = timedEvents.filter((e) => e.ms <= endDay * DAY).map((e) => e.event);

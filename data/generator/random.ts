@@ -142,6 +142,18 @@ export class Rng {
     return items[items.length - 1] as T;
   }
 
+  /** A random Monday-to-Friday among the UTC day numbers [d0, d1), or any of them if none is a workday. */
+  workdayIn(d0: number, d1: number): number {
+    const work: number[] = [];
+    for (let d = d0; d < d1; d += 1) if (isWorkday(d)) work.push(d);
+    return work.length > 0 ? this.pick(work) : this.int(d0, d1 - 1);
+  }
+
+  /** Epoch ms of a whole second on UTC day number `day`, from firstHour for spanHours. */
+  timeOn(day: number, firstHour: number, spanHours: number): number {
+    return day * 86_400_000 + firstHour * 3_600_000 + this.int(0, spanHours * 3600 - 1) * 1000;
+  }
+
   /** A shuffled copy (Fisher–Yates). */
   shuffle<T>(items: readonly T[]): T[] {
     const out = items.slice();
@@ -153,6 +165,12 @@ export class Rng {
     }
     return out;
   }
+}
+
+/** Whether a UTC day number (days since 1970-01-01, a Thursday) is Monday to Friday. */
+export function isWorkday(day: number): boolean {
+  const dow = (((day + 4) % 7) + 7) % 7; // 0 = Sunday
+  return dow >= 1 && dow <= 5;
 }
 
 /** The logistic function. */

@@ -30,7 +30,8 @@ export async function archiveRaw(objects: ObjectStore, kind: RecordKindName, raw
 }
 
 export async function archiveRejects(objects: ObjectStore, kind: RecordKindName, entries: readonly RejectEntry[], at: Date): Promise<string> {
-  const identity = entries.map((e) => JSON.stringify([e.record, e.errors]));
+  // The source is part of the identity: a replay that fails again is a new batch, not the original overwritten.
+  const identity = entries.map((e) => JSON.stringify([e.record, e.errors, e.source]));
   const key = contentKey('rejects', kind, at, identity);
   await objects.putText(key, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
   return key;

@@ -53,6 +53,13 @@ function idOfUnparsed(value: unknown, idField: string): string | undefined {
   return typeof id === 'string' && id.length <= 128 ? id : undefined;
 }
 
+function withoutMeaninglessNulls(value: unknown, nullable: readonly string[]): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (!entries.some(([k, v]) => v === null && !nullable.includes(k))) return value;
+  return Object.fromEntries(entries.filter(([k, v]) => v !== null || nullable.includes(k)));
+}
+
 /**
  * Ingests one batch: validates every record, stores the valid ones once, archives them
  * verbatim and keeps the rejected ones with their reasons. The outcome is the one a
@@ -72,7 +79,7 @@ export async function ingestBatch(kindName: RecordKindName, input: readonly RawR
       rejected.push({ index: record.index, errors: [record.parseError] });
       continue;
     }
-    const parsed = parseWith(kind.schema, record.value);
+    const parsed = parseWith(kind.schema, withoutMeaninglessNulls(record.value, kind.nullableFields));
     if (!parsed.ok) {
       const id = idOfUnparsed(record.value, kind.idField);
       rejected.push({ index: record.index, ...(id !== undefined ? { id } : {}), errors: parsed.errors });

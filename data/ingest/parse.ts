@@ -52,12 +52,12 @@ export function csvRowToRecord(row: Record<string, string>, kind: RecordKind): R
   for (const [column, cell] of Object.entries(row)) {
     const text = cell.trim();
     if (text === '') {
-      if (kind.csv.nullableFields.includes(column)) record[column] = null;
+      if (kind.nullableFields.includes(column)) record[column] = null;
       continue;
     }
-    record[column] = kind.csv.numberFields.includes(column) && NUMERIC.test(text) ? Number(text) : cell;
+    record[column] = kind.csvNumberFields.includes(column) && NUMERIC.test(text) ? Number(text) : cell;
   }
-  for (const column of kind.csv.nullableFields) if (!(column in record)) record[column] = null;
+  for (const column of kind.nullableFields) if (!(column in record)) record[column] = null;
   return record;
 }
 

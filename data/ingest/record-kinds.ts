@@ -15,8 +15,10 @@ export interface RecordKind<T = unknown> {
   updatedAtOf(record: T): string | undefined;
   /** The stored attributes (without bookkeeping). */
   toItem(record: T): StoredItem;
-  /** How CSV cells (always text) map to JSON values for this kind. */
-  csv: { numberFields: readonly string[]; nullableFields: readonly string[] };
+  /** Fields where null means something (a direct deal); elsewhere a null is read as "absent", as exporters often send it. */
+  nullableFields: readonly string[];
+  /** CSV cells are text: these columns become numbers. */
+  csvNumberFields: readonly string[];
 }
 
 const partnerKind: RecordKind<Partner> = {
@@ -28,7 +30,8 @@ const partnerKind: RecordKind<Partner> = {
   updatedAtOf: (p) => p.updatedAt,
   // cohortKey feeds the byCohort index: tier → region → segment, the widening order of benchmarks.
   toItem: (p) => ({ ...p, cohortKey: `${p.region}#${p.segment}#${p.partnerId}` }),
-  csv: { numberFields: [], nullableFields: [] },
+  nullableFields: [],
+  csvNumberFields: [],
 };
 
 const eventKind: RecordKind<PartnerEvent> = {
@@ -39,7 +42,8 @@ const eventKind: RecordKind<PartnerEvent> = {
   versioned: false,
   updatedAtOf: () => undefined,
   toItem: (e) => ({ ...e }),
-  csv: { numberFields: ['quantity', 'value'], nullableFields: [] },
+  nullableFields: [],
+  csvNumberFields: ['quantity', 'value'],
 };
 
 const dealKind: RecordKind<Deal> = {
@@ -51,7 +55,8 @@ const dealKind: RecordKind<Deal> = {
   updatedAtOf: (d) => d.updatedAt,
   // A direct deal has no partnerId attribute at all, which keeps it out of the sparse byPartnerCreated index.
   toItem: ({ partnerId, partnerRole, ...rest }) => (partnerId === null ? { ...rest } : { ...rest, partnerId, partnerRole }),
-  csv: { numberFields: ['amount'], nullableFields: ['partnerId', 'partnerRole'] },
+  nullableFields: ['partnerId', 'partnerRole'],
+  csvNumberFields: ['amount'],
 };
 
 export const RECORD_KIND: Record<RecordKindName, RecordKind> = {

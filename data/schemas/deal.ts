@@ -27,9 +27,6 @@ export const dealSchema = z
     if (closed && d.closedAt === undefined) {
       ctx.addIssue({ code: 'custom', path: ['closedAt'], message: `is required when stage is ${d.stage}` });
     }
-    if (!closed && d.closedAt !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['closedAt'], message: 'must be empty unless stage is won or lost' });
-    }
     if (d.closedAt !== undefined && d.closedAt < d.createdAt) {
       ctx.addIssue({ code: 'custom', path: ['closedAt'], message: 'must not be before createdAt' });
     }

@@ -19,10 +19,10 @@ export const SERVICE_VERSION = '0.1.0';
 export const RESOURCES: readonly Resource[] = [partnersResource, eventsResource, dealsResource, apiKeysResource, rejectsResource];
 
 const PUBLIC_PATHS = {
-  '/health': { get: { tags: ['Discovery'], summary: 'Liveness', security: [], responses: { 200: { description: 'The service is up' } } } },
-  '/openapi.json': { get: { tags: ['Discovery'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
-  '/docs': { get: { tags: ['Discovery'], summary: 'API reference page', security: [], responses: { 200: { description: 'HTML' } } } },
-  '/': { get: { tags: ['Discovery'], summary: 'Dashboard', security: [], responses: { 200: { description: 'HTML' } } } },
+  '/health': { get: { tags: ['Discovery'], operationId: 'getHealth', summary: 'Liveness', security: [], responses: { 200: { description: 'The service is up' } } } },
+  '/openapi.json': { get: { tags: ['Discovery'], operationId: 'getOpenApi', summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+  '/docs': { get: { tags: ['Discovery'], operationId: 'getDocs', summary: 'API reference page', security: [], responses: { 200: { description: 'HTML' } } } },
+  '/': { get: { tags: ['Discovery'], operationId: 'getDashboard', summary: 'Dashboard', security: [], responses: { 200: { description: 'HTML' } } } },
 };
 
 let openApiCache: Record<string, unknown> | undefined;

@@ -33,7 +33,9 @@ export function onError(error: Error, c: Context<AppEnv>): Response {
   const requestId = c.get('requestId');
   if (error instanceof ServiceError) {
     if (error.status >= 500) c.get('deps')?.logger.warn('request failed', { requestId, error: error.message, cause: String((error.cause as Error | undefined)?.message ?? '') });
-    return problemResponse(c, problemOf(error, c.req.path), error.status === 503 ? { 'retry-after': '1' } : {});
+    // RFC 9110 §15.5.2: a 401 must say which scheme to use.
+    const headers: Record<string, string> = error.status === 503 ? { 'retry-after': '1' } : error.status === 401 ? { 'www-authenticate': 'Bearer realm="partner-scoring"' } : {};
+    return problemResponse(c, problemOf(error, c.req.path), headers);
   }
   if (error instanceof HTTPException && error.status < 500) {
     return problemResponse(c, { type: 'about:blank', title: 'Bad request', status: error.status, detail: error.message || 'The request could not be processed.' });

@@ -76,8 +76,11 @@ export async function openLocalStores(dataDir: string, options: { logLevel: LogL
   const deps = createDeps(config, { clients });
   if (embedded) {
     // s3rver has no bucket notifications; its 'event' drives the same handler as the S3 trigger on AWS.
+    // s3rver puts keys into its events raw; S3 URL-encodes them ('+' for a space), which is what handleS3Event decodes.
+    const s3EventKey = (key: string): string => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
     embedded.onObjectEvent((event) => {
-      handleS3Event(deps, event).catch((error: unknown) => deps.logger.error('incoming file failed; put it again to retry', { error }));
+      const encoded = { Records: event.Records.map((r) => ({ ...r, s3: { ...r.s3, object: { ...r.s3.object, key: s3EventKey(r.s3.object.key) } } })) };
+      handleS3Event(deps, encoded).catch((error: unknown) => deps.logger.error('incoming file failed; put it again to retry', { error }));
     });
   }
   return {
