@@ -34,7 +34,7 @@ export function decodeS3Key(key: string): string {
 export async function ingestIncomingObject(deps: ServiceDeps, key: string): Promise<IncomingFileReport | undefined> {
   const match = /^incoming\/([^/]+)\/(.+)$/.exec(key);
   if (!match || !isRecordKind(match[1] ?? '')) {
-    deps.logger.warn('ignored object outside incoming/<partners|events|deals>/', { key });
+    deps.logger.warn('ignored object outside incoming/<partners|events|deals>/', { objectKey: key });
     return undefined;
   }
   const kind = match[1] as 'partners' | 'events' | 'deals';
@@ -43,7 +43,7 @@ export async function ingestIncomingObject(deps: ServiceDeps, key: string): Prom
   const summary = await ingestStream(kind, recordsOf(stream, format, kind), deps, { source: `s3:${key}` });
   const report: IncomingFileReport = { key, kind, format, ...summary, finishedAt: new Date().toISOString() };
   await deps.objects.putText(`reports/${key}.summary.json`, JSON.stringify(report, null, 2), 'application/json');
-  deps.logger.info('ingested incoming file', { key, kind, records: summary.records, accepted: summary.accepted, unchanged: summary.unchanged, rejected: summary.rejected });
+  deps.logger.info('ingested incoming file', { objectKey: key, kind, records: summary.records, accepted: summary.accepted, unchanged: summary.unchanged, rejected: summary.rejected });
   return report;
 }
 

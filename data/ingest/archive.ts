@@ -9,6 +9,8 @@ export interface RejectEntry {
   id?: string;
   errors: FieldError[];
   record: string;
+  /** The record is a CSV row (header → cell text), converted again on replay. */
+  csvRow?: true;
   source: string;
   receivedAt: string;
 }

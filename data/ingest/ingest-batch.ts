@@ -12,6 +12,8 @@ export interface RawRecord {
   raw: string;
   value?: unknown;
   parseError?: FieldError;
+  /** `raw` is a CSV row as header → cell text (so a replay converts it as the CSV reader did). */
+  csvRow?: true;
 }
 
 export interface RejectedRecord {
@@ -125,10 +127,11 @@ export async function ingestBatch(kindName: RecordKindName, input: readonly RawR
 
   // Rejects and raw copies go first: if they cannot be kept, nothing is reported stored.
   if (rejected.length > 0) {
-    const rawByIndex = new Map(input.map((r) => [r.index, r.raw]));
+    const byIndex = new Map(input.map((r) => [r.index, r]));
     const entries: RejectEntry[] = rejected.map((r) => ({
       ...r,
-      record: rawByIndex.get(r.index) ?? '',
+      record: byIndex.get(r.index)?.raw ?? '',
+      ...(byIndex.get(r.index)?.csvRow ? { csvRow: true as const } : {}),
       source: options.source,
       receivedAt: receivedAt.toISOString(),
     }));

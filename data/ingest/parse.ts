@@ -93,7 +93,7 @@ export async function* csvStream(stream: Readable, kind: RecordKind): AsyncGener
       yield { index: index++, raw, parseError: { path: '', message: `CSV line ${info.lines} has ${cells.length} cells; the header has ${header.length}` } };
       continue;
     }
-    yield { index: index++, raw, value: csvRowToRecord(row, kind) };
+    yield { index: index++, raw, value: csvRowToRecord(row, kind), csvRow: true };
   }
   for (const skip of skipped.splice(0)) {
     yield { index: index++, raw: skip.raw, parseError: { path: '', message: `CSV line ${skip.line} could not be read: ${skip.message}` } };

@@ -2,6 +2,8 @@ import { NotFoundError, ValidationError } from '../errors';
 import type { ObjectStore } from '../stores/object-store';
 import { RECORD_KINDS, type RecordKindName } from '../stores/record-store';
 import { parseRejects, type RejectEntry } from './archive';
+import { csvRowToRecord } from './parse';
+import { RECORD_KIND } from './record-kinds';
 import { ingestBatch, type IngestDeps, type IngestResult, type RawRecord } from './ingest-batch';
 
 /** A batch of rejected records, as one object in the rejects archive. */
@@ -50,7 +52,9 @@ export async function replayRejectBatch(deps: IngestDeps, id: string): Promise<I
   const batch = await getRejectBatch(deps.objects, id);
   const records: RawRecord[] = batch.entries.map((entry, index) => {
     try {
-      return { index, raw: entry.record, value: JSON.parse(entry.record) as unknown };
+      const value = JSON.parse(entry.record) as unknown;
+      if (entry.csvRow) return { index, raw: entry.record, value: csvRowToRecord(value as Record<string, string>, RECORD_KIND[batch.kind]), csvRow: true as const };
+      return { index, raw: entry.record, value };
     } catch {
       return { index, raw: entry.record, parseError: entry.errors[0] ?? { path: '', message: 'is not valid JSON' } };
     }
