@@ -68,6 +68,7 @@ export function createApp(deps: ServiceDeps): Hono<AppEnv> {
   app.get('/docs', (c) => c.html(DOCS_HTML));
   app.get('/', (c) => c.html(LANDING_HTML));
 
+  app.use('/v1/*', authenticate);
   app.use(
     '/v1/*',
     bodyLimit({
@@ -77,7 +78,6 @@ export function createApp(deps: ServiceDeps): Hono<AppEnv> {
       },
     }),
   );
-  app.use('/v1/*', authenticate);
   for (const resource of RESOURCES) app.route(resource.basePath, resourceApp(resource));
 
   app.notFound(notFound);
