@@ -10,6 +10,8 @@ export interface ObjectSummary {
 export interface ObjectStore {
   putText(key: string, body: string, contentType?: string): Promise<void>;
   getText(key: string): Promise<string | undefined>;
+  putBytes(key: string, body: Uint8Array, contentType?: string): Promise<void>;
+  getBytes(key: string): Promise<Uint8Array | undefined>;
   getStream(key: string): Promise<Readable>;
   /** One page of keys under a prefix, in key order. */
   list(prefix: string, options?: { limit?: number; cursor?: string }): Promise<{ items: ObjectSummary[]; nextCursor?: string }>;

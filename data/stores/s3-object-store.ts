@@ -29,6 +29,20 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async putBytes(key: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    await storeCall('S3', () => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType })));
+  }
+
+  async getBytes(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return await storeCall('S3', async () => (out.Body ? await out.Body.transformToByteArray() : new Uint8Array()));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      return storeCall('S3', () => Promise.reject(error));
+    }
+  }
+
   async getStream(key: string): Promise<Readable> {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));

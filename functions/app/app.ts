@@ -11,12 +11,14 @@ import { MAX_BODY_BYTES } from './read-records';
 import { honoPath, type AppEnv, type Resource } from './route-spec';
 import { apiKeysResource } from './routes/api-keys';
 import { dealsResource, eventsResource, partnersResource } from './routes/ingest';
+import { jobsResource } from './routes/jobs';
+import { modelsResource } from './routes/models';
 import { rejectsResource } from './routes/rejects';
 
 export const SERVICE_VERSION = '0.1.0';
 
 /** The route table: every /v1 resource. The OpenAPI document and the access tests are generated from it. */
-export const RESOURCES: readonly Resource[] = [partnersResource, eventsResource, dealsResource, apiKeysResource, rejectsResource];
+export const RESOURCES: readonly Resource[] = [partnersResource, eventsResource, dealsResource, apiKeysResource, rejectsResource, modelsResource, jobsResource];
 
 const PUBLIC_PATHS = {
   '/health': { get: { tags: ['Discovery'], operationId: 'getHealth', summary: 'Liveness', security: [], responses: { 200: { description: 'The service is up' } } } },

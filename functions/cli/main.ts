@@ -7,7 +7,10 @@ import { loadConfig } from '../config';
 import { createDeps, type ServiceDeps } from '../deps';
 import { openLocalStores } from '../local/local-stack';
 import { ingestFile } from './ingest-file';
-import { createProgress } from './progress';
+import { createProgress, createStatusLine } from './progress';
+import { metricsTable } from './metrics-table';
+import { asOfInstant } from '../../data/schemas/as-of';
+import { trainModelVersion } from '../../models/training-run';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -18,6 +21,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
   rejects list [--kind K]         batches of rejected records
   rejects show ID                 one batch, as NDJSON (fix it, then ingest it)
   rejects replay ID               ingest a batch of rejected records again
+  train <churn|top-performer> [--as-of DATE] [--horizon-days N]
+                                  train a model version; prints epochs and the holdout metrics
   keys create --role R --name N [--partner-id P]
                                   create an API key (prints the secret once)
 
@@ -51,6 +56,8 @@ export async function runCli(argv: string[], out: (line: string) => void = (l) =
       role: { type: 'string' },
       name: { type: 'string' },
       'partner-id': { type: 'string' },
+      'as-of': { type: 'string' },
+      'horizon-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -117,6 +124,27 @@ export async function runCli(argv: string[], out: (line: string) => void = (l) =
       }
       out(USAGE);
       return 2;
+    });
+  }
+
+  if (command === 'train') {
+    if (sub !== 'churn' && sub !== 'top-performer') {
+      out(USAGE);
+      return 2;
+    }
+    const asOf = values['as-of'] === undefined ? new Date().toISOString() : asOfInstant(values['as-of']);
+    if (!asOf) throw new Error('--as-of must be a date (2025-03-01) or a date-time with a time zone');
+    const horizonDays = values['horizon-days'] === undefined ? undefined : Number(values['horizon-days']);
+    if (horizonDays !== undefined && (!Number.isInteger(horizonDays) || horizonDays < 7 || horizonDays > 365)) throw new Error('--horizon-days must be a whole number from 7 to 365');
+    return withDeps(dataDir, async (deps) => {
+      const status = createStatusLine();
+      const result = await trainModelVersion(
+        { history: deps.history, models: deps.models, objects: deps.objects, log: () => undefined },
+        { model: sub, asOf, ...(horizonDays ? { horizonDays } : {}), onProgress: (line) => status.update(`${sub}: ${line}`) },
+      );
+      status.finish();
+      for (const line of metricsTable(result)) out(line);
+      return 0;
     });
   }
 

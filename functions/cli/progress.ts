@@ -18,3 +18,19 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
     },
   };
 }
+
+/** A single status line rewritten in place on a terminal (e.g. training epochs). */
+export function createStatusLine(stream: NodeJS.WriteStream = process.stderr): { update(line: string): void; finish(): void } {
+  const tty = stream.isTTY === true;
+  let shown = false;
+  return {
+    update(line) {
+      if (!tty) return;
+      shown = true;
+      stream.write(`\r${line.slice(0, (stream.columns ?? 100) - 1)}\x1b[K`);
+    },
+    finish() {
+      if (tty && shown) stream.write('\n');
+    },
+  };
+}

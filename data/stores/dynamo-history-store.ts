@@ -1,0 +1,86 @@
+import { BatchGetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Deal } from '../schemas/deal';
+import type { PartnerEvent } from '../schemas/event';
+import type { Partner } from '../schemas/partner';
+import { chunk, mapLimit } from '../util/async';
+import type { HistoryStore } from './history-store';
+import { storeCall } from './store-errors';
+import type { TableNames } from './tables';
+
+type Item = Record<string, unknown>;
+
+const BOOKKEEPING = new Set(['contentHash', 'ingestedAt', 'cohortKey']);
+
+function clean<T>(item: Item): T {
+  const out: Item = {};
+  for (const [k, v] of Object.entries(item)) if (!BOOKKEEPING.has(k)) out[k] = v;
+  return out as T;
+}
+
+/** A direct deal is stored without partner attributes (sparse index); the record says null. */
+const toDeal = (item: Item): Deal => ({ partnerId: null, partnerRole: null, ...clean<Omit<Deal, 'partnerId' | 'partnerRole'>>(item) }) as Deal;
+
+const encodeCursor = (key: Item | undefined): string | undefined => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined);
+const decodeCursor = (cursor: string | undefined): Item | undefined => (cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Item) : undefined);
+
+export class DynamoHistoryStore implements HistoryStore {
+  constructor(
+    private readonly ddb: DynamoDBDocumentClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  async listPartners(options: { cursor?: string; limit?: number } = {}): Promise<{ items: Partner[]; nextCursor?: string }> {
+    const start = decodeCursor(options.cursor);
+    const out = await storeCall('DynamoDB', () =>
+      this.ddb.send(new ScanCommand({ TableName: this.tables.partners, Limit: options.limit ?? 500, ...(start ? { ExclusiveStartKey: start } : {}) })),
+    );
+    const nextCursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map((i) => clean<Partner>(i)), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  async getPartners(ids: readonly string[]): Promise<Map<string, Partner>> {
+    const found = new Map<string, Partner>();
+    await mapLimit(chunk([...new Set(ids)], 100), 4, async (batch) => {
+      let keys: Item[] = batch.map((partnerId) => ({ partnerId }));
+      while (keys.length > 0) {
+        const out = await storeCall('DynamoDB', () => this.ddb.send(new BatchGetCommand({ RequestItems: { [this.tables.partners]: { Keys: keys } } })));
+        for (const item of out.Responses?.[this.tables.partners] ?? []) found.set(String(item.partnerId), clean<Partner>(item));
+        keys = (out.UnprocessedKeys?.[this.tables.partners]?.Keys as Item[] | undefined) ?? [];
+      }
+    });
+    return found;
+  }
+
+  private async queryAll(params: { table: string; index: string; partnerId: string; sortKey: string; until?: string }): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await storeCall('DynamoDB', () =>
+        this.ddb.send(
+          new QueryCommand({
+            TableName: params.table,
+            IndexName: params.index,
+            KeyConditionExpression: params.until ? '#p = :p AND #s <= :until' : '#p = :p',
+            ExpressionAttributeNames: { '#p': 'partnerId', '#s': params.sortKey },
+            ExpressionAttributeValues: { ':p': params.partnerId, ...(params.until ? { ':until': params.until } : {}) },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async partnerEvents(partnerId: string, until?: string): Promise<PartnerEvent[]> {
+    const items = await this.queryAll({ table: this.tables.events, index: 'byPartnerTime', partnerId, sortKey: 'occurredAt', ...(until ? { until } : {}) });
+    // The index sorts by occurredAt; ties keep a stable order by eventId.
+    return items.map((i) => clean<PartnerEvent>(i)).sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : a.eventId < b.eventId ? -1 : 1));
+  }
+
+  async partnerDeals(partnerId: string, until?: string): Promise<Deal[]> {
+    const items = await this.queryAll({ table: this.tables.deals, index: 'byPartnerCreated', partnerId, sortKey: 'createdAt', ...(until ? { until } : {}) });
+    return items.map(toDeal).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.dealId < b.dealId ? -1 : 1));
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * `npm run bench:ingest`: ingest throughput through the HTTP API and the CLI, each next to raw
+ * BatchWriteItem throughput of the same items into the same embedded store, measured in the
+ * same run; then peak RSS of the CLI on a 1,000,000-row events file. Prints a table and
+ * rewrites the "Ingest" section of docs/benchmarks.md.
+ *
+ *   --rows N            events per measurement (default 200,000)
+ *   --memory            only the memory check;  --skip-memory  no memory check
+ *   --memory-rows N     rows in the memory check's file (default 1,000,000)
+ *   --memory-store S    own (default: the CLI opens the data dir itself, the stores run in its
+ *                       process) or running (the CLI uses a running store process, as it does
+ *                       next to `npm start`)
+ *   --store S           inproc (default: the stores run in this process, the single-process
+ *                       layout of `npm start`) or child (in a process of their own)
+ *   --raw-concurrency N BatchWriteItem requests in flight for the baseline (default: what the
+ *                       pipeline uses in total, lanes × store concurrency = 16)
+ *   --raw-full          each baseline run writes all N items (default: the run before writes
+ *                       the first half, the run after the second half)
+ *   --api-inflight N    requests in flight (default 4);  --api-batch N  rows a request (5,000)
+ *   --lanes N, --batch-size N   CLI ingest options (default: the CLI's own defaults)
+ *   --sweep             also time the baseline at several concurrencies
+ *   --profile DIR       CPU profile of this process per measurement (and the store process)
+ *   --no-docs           do not touch docs/benchmarks.md;  --keep  keep the temp data dir
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildEventSet, eventLines, ndjsonBodies, writeNdjsonFile } from './bench-data';
+import { apiIngest, cliIngest, rawBatchWrite, verifyStored, type Measurement } from './bench-paths';
+import { currentLoad, markdownSection, printTable, updateBenchmarksDoc, type BenchReport, type ThroughputRow } from './bench-report';
+import { benchClients, provision, ROOT, serveApp, startStore, type StoreHandle, type StoreMode } from './bench-stack';
+import { runCliMemory } from './memory-run';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '200000' },
+    memory: { type: 'boolean', default: false },
+    'skip-memory': { type: 'boolean', default: false },
+    'memory-rows': { type: 'string', default: '1000000' },
+    'memory-store': { type: 'string', default: 'own' },
+    store: { type: 'string', default: 'inproc' },
+    'raw-concurrency': { type: 'string', default: '16' },
+    'raw-full': { type: 'boolean', default: false },
+    'api-inflight': { type: 'string', default: '4' },
+    'api-batch': { type: 'string', default: '5000' },
+    lanes: { type: 'string' },
+    'batch-size': { type: 'string' },
+    sweep: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    'no-docs': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const positive = (name: string, v: string | undefined): number => {
+  const n = Number(v?.replaceAll('_', '').replaceAll(',', ''));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, not ${v}`);
+  return n;
+};
+const ROWS = positive('rows', args.rows);
+const MEMORY_ROWS = positive('memory-rows', args['memory-rows']);
+const RAW_CONCURRENCY = positive('raw-concurrency', args['raw-concurrency']);
+const API_INFLIGHT = positive('api-inflight', args['api-inflight']);
+const API_BATCH = positive('api-batch', args['api-batch']);
+const CLI_OPTIONS = {
+  ...(args.lanes ? { lanes: positive('lanes', args.lanes) } : {}),
+  ...(args['batch-size'] ? { batchSize: positive('batch-size', args['batch-size']) } : {}),
+};
+const STORE_MODE = args.store as StoreMode;
+if (STORE_MODE !== 'child' && STORE_MODE !== 'inproc') throw new Error('--store must be child or inproc');
+if (args['memory-store'] !== 'running' && args['memory-store'] !== 'own') throw new Error('--memory-store must be running or own');
+const MEMORY_LIMIT_MB = 400;
+const WARMUP_ROWS = 5_000;
+
+const say = (line = ''): void => void process.stdout.write(`${line}\n`);
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const show = (label: string, m: Measurement): void =>
+  say(`  ${label.padEnd(34)} ${int.format(m.rows).padStart(9)} rows  ${m.seconds.toFixed(1).padStart(6)} s  ${int.format(m.rows / m.seconds).padStart(6)} rows/s`);
+
+let session: Session | undefined;
+async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!args.profile) return fn();
+  if (!session) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    mkdirSync(args.profile, { recursive: true });
+  }
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(args.profile, `${name}.cpuprofile`), JSON.stringify(profile));
+  }
+}
+
+async function throughput(store: StoreHandle, work: string, report: BenchReport): Promise<void> {
+  const { clients, close } = benchClients(store);
+  const run = Date.now().toString(36);
+  try {
+    say(`generating ${int.format(ROWS)} events…`);
+    const set = buildEventSet(ROWS, { tag: run });
+    const bodies = ndjsonBodies(set.lines, API_BATCH);
+    const file = join(work, 'events.ndjson');
+    await writeNdjsonFile(file, set.lines);
+
+    // Every measurement writes new items into tables of its own, created before the clock starts.
+    const stacks = {
+      raw1: await provision(store, clients, `raw1-${run}`),
+      api: await provision(store, clients, `api-${run}`),
+      cli: await provision(store, clients, `cli-${run}`),
+      raw2: await provision(store, clients, `raw2-${run}`),
+    };
+    const apiServer = await serveApp(stacks.api.deps);
+    try {
+      say(`warming up (${int.format(WARMUP_ROWS)} rows through each path)…`);
+      const warm = buildEventSet(WARMUP_ROWS, { tag: `${run}w`, seed: 7 });
+      const warmFile = join(work, 'warm.ndjson');
+      await writeNdjsonFile(warmFile, warm.lines);
+      const [w1, w2, w3] = [await provision(store, clients, `warm1-${run}`), await provision(store, clients, `warm2-${run}`), await provision(store, clients, `warm3-${run}`)];
+      await rawBatchWrite(store, clients, w1.tables.events, warm.items, RAW_CONCURRENCY);
+      await cliIngest(store, w2.deps, warmFile, WARMUP_ROWS, CLI_OPTIONS);
+      const warmServer = await serveApp(w3.deps);
+      const warmKey = (await w3.deps.apiKeys.create({ name: 'bench warm-up', role: 'integration' })).key;
+      await apiIngest(store, warmServer.url, warmKey, ndjsonBodies(warm.lines, API_BATCH), WARMUP_ROWS, API_INFLIGHT);
+      await warmServer.close();
+
+      if (args.sweep) {
+        say('baseline concurrency sweep:');
+        for (const c of [4, 8, 16, 32, 64]) {
+          const t = await provision(store, clients, `sweep${c}-${run}`);
+          const part = set.items.slice(0, Math.min(set.items.length, 50_000));
+          show(`raw BatchWriteItem × ${c} in flight`, await rawBatchWrite(store, clients, t.tables.events, part, c));
+        }
+      }
+
+      const half = Math.ceil(set.items.length / 2);
+      const before = args['raw-full'] ? set.items : set.items.slice(0, half);
+      const after = args['raw-full'] ? set.items : set.items.slice(half);
+      const apiKey = (await stacks.api.deps.apiKeys.create({ name: 'bench', role: 'integration' })).key;
+      const lanes = CLI_OPTIONS.lanes ? `${CLI_OPTIONS.lanes} lanes` : 'CLI defaults';
+
+      say('measuring:');
+      const raw1 = await profiled('raw-before', () => rawBatchWrite(store, clients, stacks.raw1.tables.events, before, RAW_CONCURRENCY));
+      show('raw BatchWriteItem (before)', raw1);
+      const api = await profiled('api', () => apiIngest(store, apiServer.url, apiKey, bodies, ROWS, API_INFLIGHT));
+      show('HTTP API', api);
+      const cli = await profiled('cli', () => cliIngest(store, stacks.cli.deps, file, ROWS, CLI_OPTIONS));
+      show('CLI ingestFile', cli);
+      const raw2 = await profiled('raw-after', () => rawBatchWrite(store, clients, stacks.raw2.tables.events, after, RAW_CONCURRENCY));
+      show('raw BatchWriteItem (after)', raw2);
+
+      await verifyStored(clients, stacks.raw1.tables.events, before);
+      await verifyStored(clients, stacks.raw2.tables.events, after);
+      await verifyStored(clients, stacks.api.tables.events, set.items);
+      await verifyStored(clients, stacks.cli.tables.events, set.items);
+
+      report.rawRate = (raw1.rows / raw1.seconds + raw2.rows / raw2.seconds) / 2;
+      const rows: ThroughputRow[] = [
+        { path: `raw BatchWriteItem ×${RAW_CONCURRENCY}, before`, m: raw1 },
+        { path: `raw BatchWriteItem ×${RAW_CONCURRENCY}, after`, m: raw2 },
+        { path: `HTTP API, NDJSON × ${int.format(API_BATCH)}, ${API_INFLIGHT} in flight`, m: api, target: 0.5 },
+        { path: `CLI ingestFile (${lanes})`, m: cli, target: 0.7 },
+      ];
+      report.throughput.push(...rows);
+      report.setup.push(
+        `${int.format(ROWS)} events (realistic fields: ids \`E-<run>-P-00042-<n>\`, 2,000 partners, the nine types, whole-second times over two years, quantity, nps values), ` +
+          `${int.format(Math.round(set.lines.reduce((n, l) => n + l.length + 1, 0) / ROWS))} bytes a line.`,
+        `Stores: dynalite (LevelDB on disk) and s3rver from \`startEmbeddedStores\` on a fresh temp data dir, ${
+          store.mode === 'child' ? 'in a process of their own (the app, the CLI ingest and the baseline run in the benchmark process)' : 'in the benchmark process, like `npm start`'
+        }; fresh tables per measurement; ${int.format(WARMUP_ROWS)} rows through every path first, to warm up.`,
+        `Baseline: the very items ingest stores (validated, with contentHash and ingestedAt) written with BatchWriteItem, 25 a request, ${RAW_CONCURRENCY} in flight ` +
+          `(as many as the pipeline has in flight at most); ${args['raw-full'] ? 'all of them before and again after' : 'the first half before and the second half after'} the two paths; the rate is the mean of the two.`,
+        `API: \`POST /v1/events\` over HTTP (@hono/node-server), NDJSON bodies of ${int.format(API_BATCH)} rows, ${API_INFLIGHT} requests in flight. CLI: \`ingestFile\` on an NDJSON file (${lanes}).`,
+      );
+    } finally {
+      await apiServer.close();
+    }
+  } finally {
+    close();
+  }
+}
+
+async function memory(store: StoreHandle, work: string, report: BenchReport): Promise<void> {
+  const file = join(work, 'memory-events.ndjson');
+  say(`writing a ${int.format(MEMORY_ROWS)}-row events file…`);
+  const bytes = await writeNdjsonFile(file, eventLines(MEMORY_ROWS, { tag: `m${Date.now().toString(36)}`, seed: 1234 }));
+  say(`ingesting it with the CLI in a child process (${args['memory-store'] === 'own' ? 'stores in its own process' : 'using the running store process'})…`);
+  const result = await runCliMemory(file, MEMORY_ROWS, bytes, join(work, 'cli-data'), args['memory-store'] === 'running' ? store : undefined);
+  say(`  ${result.stdout.split('\n')[0] ?? ''}`);
+  say(`  peak RSS ${int.format(result.peakRssBytes / 1024 / 1024)} MB (limit ${MEMORY_LIMIT_MB} MB)`);
+  report.memory = result;
+  rmSync(file, { force: true });
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const report: BenchReport = { rows: ROWS, storeMode: STORE_MODE, setup: [], throughput: [], memoryLimitMb: MEMORY_LIMIT_MB, loadBefore: currentLoad(), loadAfter: [], totalSeconds: 0 };
+  const work = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
+  const memoryStore = args['memory-store'] === 'running' ? 'child' : STORE_MODE;
+  if (args.profile && STORE_MODE === 'child') process.env.BENCH_STORE_CPU_PROF = args.profile;
+  const store = await startStore(args.memory ? memoryStore : STORE_MODE, join(work, 'store'));
+  say(`data in ${work}; stores ${store.mode === 'child' ? `in process ${store.pid}` : 'in this process'}`);
+  try {
+    if (!args.memory) await throughput(store, work, report);
+    if (args.memory || !args['skip-memory']) {
+      let memStore = store;
+      if (!args.memory && memoryStore !== store.mode) memStore = await startStore(memoryStore, join(work, 'store-memory'));
+      try {
+        await memory(memStore, work, report);
+      } finally {
+        if (memStore !== store) await memStore.close();
+      }
+    }
+  } finally {
+    await store.close();
+    if (args.keep) say(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+  report.loadAfter = currentLoad();
+  report.totalSeconds = (performance.now() - started) / 1000;
+  say();
+  printTable(report, say);
+  say();
+  say(`load average before ${report.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${report.loadAfter.map((l) => l.toFixed(2)).join(' ')}; whole run ${report.totalSeconds.toFixed(0)} s`);
+  if (!args['no-docs'] && !args.memory) {
+    updateBenchmarksDoc(join(ROOT, 'docs', 'benchmarks.md'), markdownSection(report));
+    say('updated docs/benchmarks.md');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
