@@ -64,7 +64,8 @@ async function activate(name: BackendName, loaders: InitBackendOptions['loaders'
   // The wasm backend's Emscripten runtime adds process listeners that rethrow every uncaught
   // exception and unhandled rejection (printing its whole minified source line): they would
   // override the service's own handlers and crash it. They are not needed; remove them.
-  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(process.listeners(event))]));
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
   try {
     await (loaders?.[name] ?? DEFAULT_LOADERS[name])();
     if (!tf.findBackendFactory(name)) throw new Error(`backend '${name}' did not register`);
@@ -72,8 +73,8 @@ async function activate(name: BackendName, loaders: InitBackendOptions['loaders'
     await tf.ready();
   } finally {
     for (const event of PROCESS_EVENTS) {
-      for (const listener of process.listeners(event)) {
-        if (!before.get(event)?.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
       }
     }
   }

@@ -158,8 +158,8 @@ export function ece(p: ArrayLike<number>, y: ArrayLike<number>, bins = 10): numb
 
 /**
  * ROC curve points from (0, 0) to (1, 1), one per distinct score (highest first), thinned to
- * at most `maxPoints` for display: a point is kept when FPR or TPR moved by at least
- * 1/(maxPoints − 1) since the last kept point; the first and last points are always kept.
+ * at most `maxPoints` for display (evenly along the curve); the first and last points are
+ * always kept.
  */
 export function rocCurve(p: ArrayLike<number>, y: ArrayLike<number>, maxPoints = 101): RocPoint[] {
   checkLengths(p, y);
@@ -182,12 +182,14 @@ export function rocCurve(p: ArrayLike<number>, y: ArrayLike<number>, maxPoints =
     all.push({ threshold: score, fpr: fp / negatives, tpr: tp / positives });
   }
   if (all.length <= maxPoints) return all;
-  const step = 1 / Math.max(1, maxPoints - 1);
+  // The path from (0, 0) to (1, 1) has length 2 in |ΔFPR| + |ΔTPR|; keeping a point only
+  // after 2/(maxPoints − 2) of it leaves at most maxPoints − 2 points between the ends.
+  const step = 2 / Math.max(1, maxPoints - 2);
   const kept: RocPoint[] = [all[0] as RocPoint];
   for (let k = 1; k < all.length - 1; k += 1) {
     const point = all[k] as RocPoint;
     const last = kept[kept.length - 1] as RocPoint;
-    if (point.fpr - last.fpr >= step || point.tpr - last.tpr >= step) kept.push(point);
+    if (point.fpr - last.fpr + (point.tpr - last.tpr) >= step && kept.length < maxPoints - 1) kept.push(point);
   }
   kept.push(all[all.length - 1] as RocPoint);
   return kept;

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../errors';
 import type { JobRecord, JobStore } from './job-store';
 import { isConditionalCheckFailed, storeCall } from './store-errors';
@@ -37,6 +37,28 @@ export class DynamoJobStore implements JobStore {
       if (error instanceof StoreUnavailableError && isConditionalCheckFailed(error.cause)) return false;
       throw error;
     }
+  }
+
+  async listUnfinished(): Promise<JobRecord[]> {
+    const jobs: JobRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await storeCall('DynamoDB', () =>
+        this.ddb.send(
+          new ScanCommand({
+            TableName: this.table,
+            ConsistentRead: true,
+            FilterExpression: '#s IN (:q, :r)',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':q': 'queued', ':r': 'running' },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      jobs.push(...((out.Items ?? []) as JobRecord[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async progress(jobId: string, progress: string): Promise<void> {

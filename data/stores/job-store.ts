@@ -22,5 +22,7 @@ export interface JobStore {
   /** queued → running; false if the job is not queued (another worker took it, or it finished). */
   start(jobId: string, at: string): Promise<boolean>;
   progress(jobId: string, progress: string): Promise<void>;
+  /** Jobs still queued or running (a small scan: jobs are few). */
+  listUnfinished(): Promise<JobRecord[]>;
   finish(jobId: string, outcome: { status: 'succeeded'; result: unknown } | { status: 'failed'; error: string }, at: string): Promise<void>;
 }

@@ -11,7 +11,7 @@ export function workerJobRunner(config: ServiceConfig, logger: Logger): JobRunne
   let worker: Worker | undefined;
   const ensure = (): Worker => {
     if (worker) return worker;
-    const w = new Worker(new URL('./job-worker.ts', import.meta.url), { workerData: { config }, execArgv: process.execArgv });
+    const w = new Worker(new URL('./job-worker-entry.mjs', import.meta.url), { workerData: { config } });
     w.on('error', (error) => {
       logger.error('job worker crashed; queued jobs stay queued until the next start', { error });
       worker = undefined;

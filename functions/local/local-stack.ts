@@ -5,7 +5,8 @@ import { ensureBucket, ensureTables } from '../../data/stores/provision';
 import { tableNamesFromPrefix } from '../../data/stores/tables';
 import type { ServiceConfig } from '../config';
 import { createDeps, type ServiceDeps } from '../deps';
-import type { LogLevel } from '../logger';
+import { createLogger, type LogLevel } from '../logger';
+import { workerJobRunner } from '../jobs/worker-runner';
 import { handleS3Event } from '../s3-ingest';
 import { startEmbeddedStores, type EmbeddedStores } from './embedded-stores';
 import { LOCAL_BUCKET, LOCAL_TABLE_PREFIX } from './local-config';
@@ -64,7 +65,10 @@ export function localServiceConfig(endpoints: { dynamoEndpoint: string; s3Endpoi
  * The stores of a data dir: those of the stack already running on it, or embedded ones
  * started here (data on disk under dataDir). Tables and bucket are created if missing.
  */
-export async function openLocalStores(dataDir: string, options: { logLevel: LogLevel; adminApiKey?: string; reuseRunning?: boolean }): Promise<LocalStores> {
+export async function openLocalStores(
+  dataDir: string,
+  options: { logLevel: LogLevel; adminApiKey?: string; reuseRunning?: boolean; /** Run jobs in a worker thread (the server) rather than in this process. */ jobWorker?: boolean },
+): Promise<LocalStores> {
   mkdirSync(dataDir, { recursive: true });
   const running = options.reuseRunning === false ? undefined : runningStack(dataDir);
   const embedded = running ? undefined : await startEmbeddedStores({ dataDir, s3Dir: join(dataDir, 's3'), bucket: LOCAL_BUCKET });
@@ -73,7 +77,8 @@ export async function openLocalStores(dataDir: string, options: { logLevel: LogL
   const clients = createAwsClients({ region: config.region, dynamoEndpoint: endpoints.dynamoEndpoint, s3Endpoint: endpoints.s3Endpoint });
   await ensureTables(clients.dynamo, config.tables);
   await ensureBucket(clients.s3, config.bucket);
-  const deps = createDeps(config, { clients });
+  const worker = options.jobWorker ? workerJobRunner(config, createLogger(options.logLevel, { component: 'job-worker' })) : undefined;
+  const deps = createDeps(config, { clients, ...(worker ? { jobRunner: worker } : {}) });
   if (embedded) {
     // s3rver has no bucket notifications; its 'event' drives the same handler as the S3 trigger on AWS.
     // s3rver puts keys into its events raw; S3 URL-encodes them ('+' for a space), which is what handleS3Event decodes.
@@ -87,6 +92,7 @@ export async function openLocalStores(dataDir: string, options: { logLevel: LogL
     deps,
     ...(embedded ? { embedded } : {}),
     close: async () => {
+      await worker?.close();
       destroyAwsClients(clients);
       await embedded?.close();
     },

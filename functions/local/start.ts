@@ -1,5 +1,8 @@
 import { serve } from '@hono/node-server';
 import { createApp } from '../app/app';
+import { MODEL_NAMES } from '../../models/types';
+import { trainModelVersion } from '../../models/training-run';
+import { recoverJobs } from '../jobs/recover-jobs';
 import { loadDemo, readDemoKeys } from './demo';
 import { loadLocalConfig } from './local-config';
 import { openLocalStores, removeStackFile, writeStackFile } from './local-stack';
@@ -14,7 +17,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 async function main(): Promise<void> {
   const config = loadLocalConfig(process.argv.slice(2));
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  const stores = await openLocalStores(config.dataDir, { logLevel: config.logLevel, ...(config.adminApiKey ? { adminApiKey: config.adminApiKey } : {}), reuseRunning: false });
+  const stores = await openLocalStores(config.dataDir, { logLevel: config.logLevel, ...(config.adminApiKey ? { adminApiKey: config.adminApiKey } : {}), reuseRunning: false, jobWorker: true });
   const { deps } = stores;
 
   if (config.adminApiKey) {
@@ -27,7 +30,18 @@ async function main(): Promise<void> {
     const started = performance.now();
     const { counts } = await loadDemo(deps, config.dataDir, { partners: config.demoPartners });
     say(`demo data loaded: ${counts.partners} partners, ${counts.events} events, ${counts.deals} deal records in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    for (const model of MODEL_NAMES) {
+      const t = performance.now();
+      const result = await trainModelVersion(
+        { history: deps.history, models: deps.models, objects: deps.objects, log: (message, fields) => deps.logger.debug(message, fields) },
+        { model, asOf: new Date().toISOString() },
+      );
+      say(`trained ${model} ${result.version} (${result.status}): holdout AUC ${result.metrics.auc.toFixed(3)}, baseline ${result.baselineMetrics.auc.toFixed(3)}, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
   }
+
+  const recovered = await recoverJobs(deps);
+  if (recovered.failed + recovered.resubmitted > 0) say(`jobs: ${recovered.failed} interrupted by the last stop marked failed, ${recovered.resubmitted} queued resubmitted`);
 
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {

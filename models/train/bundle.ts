@@ -31,14 +31,23 @@ export const DEFAULT_HYPERPARAMETERS: Hyperparameters = {
   baseline: { l2: 1e-4, epochs: 30, maxSteps: 1500, batchSize: 1024, learningRate: 0.02, patience: 3 },
 };
 
+export interface NetworkSummary {
+  epochs: number;
+  bestEpoch: number;
+  epochsCap: number;
+  stoppedEarly: boolean;
+  batchSize: number;
+  ms: number;
+}
+
 /** What training learnt about the data it saw (for metadata and logs). */
 export interface TrainingSummary {
   rows: number;
   positives: number;
   validationRows: number;
-  /** Epochs run and the epoch whose weights were kept. */
-  model: { epochs: number; bestEpoch: number; ms: number };
-  baseline: { epochs: number; bestEpoch: number; ms: number };
+  /** Epochs run, the epoch whose weights were kept, the cap, the batch size used. */
+  model: NetworkSummary;
+  baseline: NetworkSummary;
   /** Each feature's holdout AUC alone, as max(AUC, 1 − AUC) (the leakage guard's numbers). */
   featureAucs: { feature: string; auc: number }[];
 }

@@ -1,7 +1,7 @@
 /** The TensorFlow.js training core: train and evaluate a model next to its baseline, save and load it. */
 export { trainAndEvaluate, type TrainAndEvaluateInput } from './pipeline';
-export { DEFAULT_HYPERPARAMETERS, makeBundle, type BundleParts, type Hyperparameters, type TrainedBundle, type TrainingSummary } from './bundle';
-export { createBaseline, createModel, linearWeights, predictLinear, predictMatrix, train } from './model';
+export { DEFAULT_HYPERPARAMETERS, makeBundle, type BundleParts, type Hyperparameters, type NetworkSummary, type TrainedBundle, type TrainingSummary } from './bundle';
+export { batchSizeFor, createBaseline, createModel, linearWeights, predictLinear, predictMatrix, train } from './model';
 export type { EpochProgress, LinearWeights, ModelOptions, TrainOptions, TrainResult } from './model';
 export { evaluate, type Evaluation, type Predictor } from './evaluate';
 export { checkLeakage, LEAKAGE_AUC_THRESHOLD, singleFeatureAucs, validateDataset } from './guards';

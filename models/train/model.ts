@@ -107,6 +107,11 @@ export interface TrainResult {
   epochs: number;
   /** The epoch whose weights were kept. */
   bestEpoch: number;
+  /** The epoch cap that applied (the smaller of `epochs` and what `maxSteps` allows). */
+  epochsCap: number;
+  /** True when validation stopped improving before the cap. */
+  stoppedEarly: boolean;
+  batchSize: number;
   history: EpochProgress[];
   classWeight: { negative: number; positive: number };
   /** Rows [validationStart, n) of the training set were the validation slice. */
@@ -258,6 +263,9 @@ export async function train(model: tf.LayersModel, data: Dataset, opts: TrainOpt
     return {
       epochs: history.length,
       bestEpoch: best.epoch,
+      epochsCap,
+      stoppedEarly: history.length < epochsCap,
+      batchSize,
       history,
       classWeight: { negative: w0, positive: w1 },
       validationStart,

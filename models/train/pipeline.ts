@@ -8,12 +8,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../backend';
 import type { Dataset } from '../types';
-import { DEFAULT_HYPERPARAMETERS, makeBundle, type Hyperparameters, type TrainedBundle } from './bundle';
+import { DEFAULT_HYPERPARAMETERS, makeBundle, type Hyperparameters, type NetworkSummary, type TrainedBundle } from './bundle';
 import { fitPlatt } from './calibrate';
 import { evaluate } from './evaluate';
 import { TrainingDataError } from './errors';
 import { checkLeakage, LEAKAGE_AUC_THRESHOLD, validateDataset } from './guards';
-import { batchSizeFor, createBaseline, createModel, linearWeights, predictLinear, train, type EpochProgress } from './model';
+import { batchSizeFor, createBaseline, createModel, linearWeights, predictLinear, train, type EpochProgress, type TrainResult } from './model';
 import { applyNormalization, fitNormalization } from './normalize';
 
 export interface TrainAndEvaluateInput {
@@ -29,6 +29,15 @@ export interface TrainAndEvaluateInput {
   leakageThreshold?: number;
   signal?: AbortSignal;
 }
+
+const summarize = (r: TrainResult): NetworkSummary => ({
+  epochs: r.epochs,
+  bestEpoch: r.bestEpoch,
+  epochsCap: r.epochsCap,
+  stoppedEarly: r.stoppedEarly,
+  batchSize: r.batchSize,
+  ms: r.ms,
+});
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : String(v));
 
@@ -91,7 +100,7 @@ export async function trainAndEvaluate(input: TrainAndEvaluateInput): Promise<Tr
     const valLabels = trainSet.y.slice(validationStart);
     const calibration = fitPlatt(modelRun.validationPredictions, valLabels);
     log(
-      `model: ${modelRun.epochs} epochs (kept ${modelRun.bestEpoch}) in ${(modelRun.ms / 1000).toFixed(1)} s, ` +
+      `model: ${modelRun.epochs}/${modelRun.epochsCap} epochs of batch ${modelRun.batchSize} (kept ${modelRun.bestEpoch}) in ${(modelRun.ms / 1000).toFixed(1)} s, ` +
         `validation AUC ${fmt(modelRun.history[modelRun.bestEpoch - 1]?.valAuc ?? NaN)}, Platt a=${calibration.a.toFixed(3)} b=${calibration.b.toFixed(3)}`,
     );
 
@@ -109,7 +118,7 @@ export async function trainAndEvaluate(input: TrainAndEvaluateInput): Promise<Tr
     const baselineWeights = linearWeights(baselineNet);
     const valMatrix = applyNormalization(normalization, trainSet.x.slice(validationStart));
     const baselineCalibration = fitPlatt(predictLinear(baselineWeights, valMatrix), valLabels);
-    log(`baseline: ${baselineRun.epochs} epochs (kept ${baselineRun.bestEpoch}) in ${(baselineRun.ms / 1000).toFixed(1)} s`);
+    log(`baseline: ${baselineRun.epochs}/${baselineRun.epochsCap} epochs of batch ${baselineRun.batchSize} (kept ${baselineRun.bestEpoch}) in ${(baselineRun.ms / 1000).toFixed(1)} s`);
 
     const bundle = makeBundle({
       model,
@@ -124,8 +133,8 @@ export async function trainAndEvaluate(input: TrainAndEvaluateInput): Promise<Tr
         rows: n,
         positives: fitPositives + valPositives,
         validationRows: valRows,
-        model: { epochs: modelRun.epochs, bestEpoch: modelRun.bestEpoch, ms: modelRun.ms },
-        baseline: { epochs: baselineRun.epochs, bestEpoch: baselineRun.bestEpoch, ms: baselineRun.ms },
+        model: summarize(modelRun),
+        baseline: summarize(baselineRun),
         featureAucs,
       },
     });

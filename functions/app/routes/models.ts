@@ -87,7 +87,12 @@ export const modelsResource = defineResource({
           createdAt: new Date().toISOString(),
           requestedBy: c.get('principal').keyId,
         });
-        await deps.jobRunner.submit(jobId);
+        try {
+          await deps.jobRunner.submit(jobId);
+        } catch (error) {
+          await deps.jobs.finish(jobId, { status: 'failed', error: 'the job could not be started' }, new Date().toISOString());
+          throw error;
+        }
         return c.json({ jobId }, 202);
       },
     },
