@@ -8,6 +8,11 @@ import { DynamoModelStore } from '../data/stores/dynamo-model-store';
 import type { HistoryStore } from '../data/stores/history-store';
 import type { JobStore } from '../data/stores/job-store';
 import type { ModelStore } from '../data/stores/model-store';
+import { DynamoScoreStore } from '../data/stores/dynamo-score-store';
+import type { ScoreStore } from '../data/stores/score-store';
+import { ModelCache } from '../models/artifact-store';
+import { DEFAULT_BANDS } from '../models/risk-bands';
+import type { Bands } from '../models/scoring';
 import type { ObjectStore } from '../data/stores/object-store';
 import type { RecordStore } from '../data/stores/record-store';
 import { S3ObjectStore } from '../data/stores/s3-object-store';
@@ -24,6 +29,10 @@ export interface ServiceDeps {
   history: HistoryStore;
   jobs: JobStore;
   models: ModelStore;
+  scores: ScoreStore;
+  /** Loaded model versions, shared by every request of this process. */
+  modelCache: ModelCache;
+  bands: Bands;
   /** Starts a queued job somewhere that does not block requests (worker thread locally, another Lambda on AWS). */
   jobRunner: JobRunner;
   logger: Logger;
@@ -42,15 +51,19 @@ export function createDeps(config: ServiceConfig, overrides: Partial<Omit<Servic
       ...(config.dynamoEndpoint ? { dynamoEndpoint: config.dynamoEndpoint } : {}),
       ...(config.s3Endpoint ? { s3Endpoint: config.s3Endpoint } : {}),
     });
+  const objects = overrides.objects ?? new S3ObjectStore(clients.s3, config.bucket);
   const deps: ServiceDeps = {
     config,
     clients,
     records: overrides.records ?? new DynamoRecordStore(clients.ddb, config.tables),
-    objects: overrides.objects ?? new S3ObjectStore(clients.s3, config.bucket),
+    objects,
     apiKeys: overrides.apiKeys ?? new ApiKeyService(new DynamoApiKeyStore(clients.ddb, config.tables.apiKeys)),
     history: overrides.history ?? new DynamoHistoryStore(clients.ddb, config.tables),
     jobs: overrides.jobs ?? new DynamoJobStore(clients.ddb, config.tables.jobs),
     models: overrides.models ?? new DynamoModelStore(clients.ddb, config.tables.models),
+    scores: overrides.scores ?? new DynamoScoreStore(clients.ddb, config.tables.scores),
+    modelCache: overrides.modelCache ?? new ModelCache(objects),
+    bands: overrides.bands ?? config.bands ?? DEFAULT_BANDS,
     jobRunner: overrides.jobRunner ?? { submit: async () => undefined },
     logger: overrides.logger ?? createLogger(config.logLevel),
   };

@@ -2,10 +2,11 @@
  * Picks the TensorFlow.js backend once per process.
  *
  * Order: `tensorflow` (the native tfjs-node binding, an optional dependency that often cannot
- * install), then `wasm` (XNNPACK, SIMD), then `cpu` (plain JavaScript). wasm comes before cpu
- * because it was measured faster for these model sizes on the 2-core target machine
- * (85,000 rows × 80 features, dense 16 → 1, batch 1024, the training loop of train/model.ts:
- * ≈0.7–0.8 s an epoch on wasm against ≈2.7 s on cpu; see docs in models/train/README.md).
+ * install), then `wasm` (XNNPACK, SIMD, one thread in Node), then `cpu` (plain JavaScript).
+ * wasm comes before cpu because it is the faster one at the size that sets the time budget
+ * (100,000 rows × 80 features, dense 16 → 1, batch 512): about 3× faster an epoch than cpu on
+ * the 2-core target (tests/bench/tfjs-core-bench.ts). On tiny sets (a few thousand rows, ten
+ * features) cpu's lower per-op overhead wins, but those train in seconds either way.
  *
  * Every module imports '@tensorflow/tfjs' directly: tfjs keeps one engine per process, so the
  * backend chosen here is the one they all run on. Call `initBackend` (and await it) before the

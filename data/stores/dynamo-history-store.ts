@@ -38,6 +38,15 @@ export class DynamoHistoryStore implements HistoryStore {
     return { items: (out.Items ?? []).map((i) => clean<Partner>(i)), ...(nextCursor ? { nextCursor } : {}) };
   }
 
+  async listDeals(options: { cursor?: string; limit?: number } = {}): Promise<{ items: Deal[]; nextCursor?: string }> {
+    const start = decodeCursor(options.cursor);
+    const out = await storeCall('DynamoDB', () =>
+      this.ddb.send(new ScanCommand({ TableName: this.tables.deals, Limit: options.limit ?? 1000, ...(start ? { ExclusiveStartKey: start } : {}) })),
+    );
+    const nextCursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map(toDeal), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
   async getPartners(ids: readonly string[]): Promise<Map<string, Partner>> {
     const found = new Map<string, Partner>();
     await mapLimit(chunk([...new Set(ids)], 100), 4, async (batch) => {
@@ -49,6 +58,35 @@ export class DynamoHistoryStore implements HistoryStore {
       }
     });
     return found;
+  }
+
+  async partnersInCohort(tier: string, region?: string, segment?: string): Promise<Partner[]> {
+    if (segment !== undefined && region === undefined) throw new Error('partnersInCohort: a segment needs its region');
+    // cohortKey is region#segment#partnerId; the prefix narrows the tier's partition.
+    const prefix = region === undefined ? undefined : segment === undefined ? `${region}#` : `${region}#${segment}#`;
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await storeCall('DynamoDB', () =>
+        this.ddb.send(
+          new QueryCommand({
+            TableName: this.tables.partners,
+            IndexName: 'byCohort',
+            KeyConditionExpression: prefix === undefined ? '#t = :t' : '#t = :t AND begins_with(#c, :prefix)',
+            ExpressionAttributeNames: { '#t': 'tier', ...(prefix === undefined ? {} : { '#c': 'cohortKey' }) },
+            ExpressionAttributeValues: { ':t': tier, ...(prefix === undefined ? {} : { ':prefix': prefix }) },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    // Labels may contain '#': region "EU" must not take in region "EU#SMB", so the prefix match is confirmed field by field.
+    return items
+      .map((i) => clean<Partner>(i))
+      .filter((p) => (region === undefined || p.region === region) && (segment === undefined || p.segment === segment))
+      .sort((a, b) => (a.partnerId < b.partnerId ? -1 : a.partnerId > b.partnerId ? 1 : 0));
   }
 
   private async queryAll(params: { table: string; index: string; partnerId: string; sortKey: string; until?: string }): Promise<Item[]> {

@@ -10,15 +10,20 @@ import { notFound, onError } from './problem';
 import { MAX_BODY_BYTES } from './read-records';
 import { honoPath, type AppEnv, type Resource } from './route-spec';
 import { apiKeysResource } from './routes/api-keys';
-import { dealsResource, eventsResource, partnersResource } from './routes/ingest';
+import { dealsResource, eventsResource } from './routes/ingest';
+import { partnersResource } from './routes/partners';
 import { jobsResource } from './routes/jobs';
+import { metricsResource } from './routes/metrics';
 import { modelsResource } from './routes/models';
 import { rejectsResource } from './routes/rejects';
+import { churnRiskResource } from './routes/churn-risk';
+import { scoreResource } from './routes/score';
+import { scoringRunsResource } from './routes/scoring-runs';
 
 export const SERVICE_VERSION = '0.1.0';
 
 /** The route table: every /v1 resource. The OpenAPI document and the access tests are generated from it. */
-export const RESOURCES: readonly Resource[] = [partnersResource, eventsResource, dealsResource, apiKeysResource, rejectsResource, modelsResource, jobsResource];
+export const RESOURCES: readonly Resource[] = [partnersResource, eventsResource, dealsResource, apiKeysResource, rejectsResource, modelsResource, jobsResource, scoringRunsResource, scoreResource, churnRiskResource, metricsResource];
 
 const PUBLIC_PATHS = {
   '/health': { get: { tags: ['Discovery'], operationId: 'getHealth', summary: 'Liveness', security: [], responses: { 200: { description: 'The service is up' } } } },

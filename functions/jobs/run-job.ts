@@ -1,5 +1,6 @@
 import { ServiceError } from '../../data/errors';
 import { trainModelVersion } from '../../models/training-run';
+import { runScoring } from '../../models/scoring-run';
 import type { ModelName } from '../../models/types';
 import type { ServiceDeps } from '../deps';
 
@@ -19,6 +20,12 @@ export async function runJob(deps: ServiceDeps, jobId: string): Promise<void> {
       result = await trainModelVersion(
         { history: deps.history, models: deps.models, objects: deps.objects, log: (message, fields) => deps.logger.info(message, { jobId, ...fields }) },
         { ...params, jobId, onProgress: (progress) => void deps.jobs.progress(jobId, progress).catch(() => undefined) },
+      );
+    } else if (job.type === 'score') {
+      const params = job.params as { asOf: string };
+      result = await runScoring(
+        { history: deps.history, models: deps.models, scores: deps.scores, modelCache: deps.modelCache, bands: deps.bands, log: (message, fields) => deps.logger.info(message, { jobId, ...fields }) },
+        { asOf: params.asOf, jobId, onProgress: (progress) => void deps.jobs.progress(jobId, progress).catch(() => undefined) },
       );
     } else {
       throw new ServiceError(400, 'Unsupported job', `Job type ${job.type} is not supported by this version.`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createAwsClients, destroyAwsClients } from '../../data/stores/aws-clients';
 import { ensureBucket, ensureTables } from '../../data/stores/provision';
 import { tableNamesFromPrefix } from '../../data/stores/tables';
-import type { ServiceConfig } from '../config';
+import { bandsFromEnv, benchmarkKFromEnv, type ServiceConfig } from '../config';
 import { createDeps, type ServiceDeps } from '../deps';
 import { createLogger, type LogLevel } from '../logger';
 import { workerJobRunner } from '../jobs/worker-runner';
@@ -58,6 +58,8 @@ export function localServiceConfig(endpoints: { dynamoEndpoint: string; s3Endpoi
     s3Endpoint: endpoints.s3Endpoint,
     logLevel,
     ...(adminApiKey ? { adminApiKey } : {}),
+    benchmarkK: benchmarkKFromEnv(),
+    bands: bandsFromEnv(),
   };
 }
 

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../app/app';
 import { MODEL_NAMES } from '../../models/types';
 import { trainModelVersion } from '../../models/training-run';
+import { runScoring } from '../../models/scoring-run';
 import { recoverJobs } from '../jobs/recover-jobs';
 import { loadDemo, readDemoKeys } from './demo';
 import { loadLocalConfig } from './local-config';
@@ -38,6 +39,12 @@ async function main(): Promise<void> {
       );
       say(`trained ${model} ${result.version} (${result.status}): holdout AUC ${result.metrics.auc.toFixed(3)}, baseline ${result.baselineMetrics.auc.toFixed(3)}, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     }
+    const t = performance.now();
+    const run = await runScoring(
+      { history: deps.history, models: deps.models, scores: deps.scores, modelCache: deps.modelCache, bands: deps.bands, log: (message, fields) => deps.logger.debug(message, fields) },
+      { asOf: new Date().toISOString() },
+    );
+    say(`scored ${run.scored} active partners as of ${run.asOf} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
 
   const recovered = await recoverJobs(deps);

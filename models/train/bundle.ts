@@ -28,7 +28,7 @@ export const DEFAULT_HYPERPARAMETERS: Hyperparameters = {
   learningRate: 0.003,
   patience: 4,
   validationFraction: 0.2,
-  baseline: { l2: 1e-4, epochs: 30, maxSteps: 1500, batchSize: 1024, learningRate: 0.02, patience: 3 },
+  baseline: { l2: 1e-4, epochs: 30, maxSteps: 1500, batchSize: 1024, learningRate: 0.01, patience: 3 },
 };
 
 export interface NetworkSummary {

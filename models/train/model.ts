@@ -122,16 +122,16 @@ export interface TrainResult {
 }
 
 /**
- * A batch size that gives at least ~100 optimizer steps an epoch on small sets (a power of
+ * A batch size that gives at least ~50 optimizer steps an epoch on small sets (a power of
  * two, at least 32) and `max` on large ones.
  */
 export function batchSizeFor(fitRows: number, max: number): number {
-  const target = 2 ** Math.round(Math.log2(Math.max(1, fitRows / 100)));
+  const target = 2 ** Math.round(Math.log2(Math.max(1, fitRows / 50)));
   return Math.max(Math.min(32, max), Math.min(max, target));
 }
 
 /** Raw sigmoid outputs for `rows` normalised rows (row-major, `inputSize` wide), batched. */
-export function predictMatrix(model: tf.LayersModel, matrix: Float32Array, inputSize: number, batchSize = 4096): Float32Array {
+export function predictMatrix(model: tf.LayersModel, matrix: Float32Array, inputSize: number, batchSize = 1024): Float32Array {
   const rows = inputSize > 0 ? matrix.length / inputSize : 0;
   const out = new Float32Array(rows);
   for (let start = 0; start < rows; start += batchSize) {
@@ -250,7 +250,8 @@ export async function train(model: tf.LayersModel, data: Dataset, opts: TrainOpt
       };
       history.push(progress);
       opts.onEpoch?.(progress);
-      if (!best || valLoss < best.valLoss - 1e-5) {
+      const improved = !best || (Number.isFinite(valLoss) && (!Number.isFinite(best.valLoss) || valLoss < best.valLoss - 1e-5));
+      if (improved) {
         if (best) tf.dispose(best.weights);
         best = { epoch, valLoss, weights: model.getWeights().map((w) => w.clone()), predictions: valPredictions };
       } else if (epoch - best.epoch >= patience) {

@@ -80,6 +80,7 @@ export async function trainAndEvaluate(input: TrainAndEvaluateInput): Promise<Tr
     );
   }
 
+  input.signal?.throwIfAborted();
   const { name: backend } = await initBackend(input.backend, { log });
   const normalization = fitNormalization(trainSet.x, featureNames);
   const common = { normalization, seed, validationFraction: hp.validationFraction, signal: input.signal };

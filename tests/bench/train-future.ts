@@ -23,7 +23,8 @@ import {
   topPerformerPopulation,
   topPerformerThreshold,
 } from '../../models/labels';
-import { classificationMetrics, type ClassificationMetrics } from '../../models/metrics';
+import { mulberry32 } from '../../data/generator/random';
+import { auc, classificationMetrics, type ClassificationMetrics } from '../../models/metrics';
 import type { ModelName, PartnerHistory } from '../../models/types';
 
 export interface FutureEvaluation {
@@ -33,6 +34,8 @@ export interface FutureEvaluation {
   positives: number;
   /** Calibrated probabilities of the model and of the baseline, against the outcomes. */
   metrics: { model: ClassificationMetrics; baseline: ClassificationMetrics };
+  /** Paired bootstrap (partners resampled, 1,000 draws) of model AUC − baseline AUC: the mean and a 95% interval. */
+  aucDifference: { observed: number; low: number; high: number; draws: number };
   /** Top-performer only: the threshold used, and the AUCs on the partners aged 30–364 days (the ages training saw start at 30). */
   threshold?: number;
   trainedAges?: { rows: number; positives: number; modelAuc: number; baselineAuc: number };
@@ -40,12 +43,12 @@ export interface FutureEvaluation {
   truthCheck: { checked: number; mismatches: number; what: string };
 }
 
-interface Target {
+export interface Target {
   history: PartnerHistory;
   label: 0 | 1;
 }
 
-function churnTargets(histories: readonly PartnerHistory[], truth: Map<string, PartnerTruth>, end: number, horizonDays: number): Target[] {
+export function churnTargets(histories: readonly PartnerHistory[], truth: Map<string, PartnerTruth>, end: number, horizonDays: number): Target[] {
   const out: Target[] = [];
   for (const h of histories) {
     if (!isActiveAt(h.partner, end)) continue;
@@ -56,7 +59,7 @@ function churnTargets(histories: readonly PartnerHistory[], truth: Map<string, P
   return out;
 }
 
-function topTargets(histories: readonly PartnerHistory[], truth: Map<string, PartnerTruth>, end: number, threshold: number): Target[] {
+export function topTargets(histories: readonly PartnerHistory[], truth: Map<string, PartnerTruth>, end: number, threshold: number): Target[] {
   const out: Target[] = [];
   for (const h of histories) {
     if (!isActiveAt(h.partner, end) || isFirstYearComplete(h.partner, end)) continue;
@@ -64,6 +67,25 @@ function topTargets(histories: readonly PartnerHistory[], truth: Map<string, Par
     out.push({ history: h, label: isTopPerformer(revenue, threshold) ? 1 : 0 });
   }
   return out;
+}
+
+/** Paired bootstrap of AUC(p) − AUC(q) over rows, seeded (deterministic). */
+export function bootstrapAucDifference(p: readonly number[], q: readonly number[], y: readonly number[], draws = 1000, seed = 7): FutureEvaluation['aucDifference'] {
+  const random = mulberry32(seed);
+  const n = y.length;
+  const diffs: number[] = [];
+  const [ps, qs, ys] = [new Array<number>(n), new Array<number>(n), new Array<number>(n)];
+  for (let k = 0; k < draws; k += 1) {
+    for (let i = 0; i < n; i += 1) {
+      const j = Math.floor(random() * n);
+      [ps[i], qs[i], ys[i]] = [p[j] as number, q[j] as number, y[j] as number];
+    }
+    const d = auc(ps, ys) - auc(qs, ys);
+    if (Number.isFinite(d)) diffs.push(d);
+  }
+  diffs.sort((a, b) => a - b);
+  const at = (f: number): number => diffs[Math.min(diffs.length - 1, Math.max(0, Math.floor(f * diffs.length)))] ?? NaN;
+  return { observed: auc(p, y) - auc(q, y), low: at(0.025), high: at(0.975), draws: diffs.length };
 }
 
 /** Where the data already shows the outcome, it must agree with the generator's truth. */
@@ -120,6 +142,7 @@ export async function evaluateFuture(
       rows: y.length,
       positives: y.reduce<number>((s, v) => s + v, 0),
       metrics: { model: classificationMetrics(p, y), baseline: classificationMetrics(q, y) },
+      aucDifference: bootstrapAucDifference(p, q, y),
       truthCheck: checkTruth(model, histories, truth, end),
     };
     if (threshold !== undefined) {

@@ -104,7 +104,8 @@ export function detailLines(report: TrainBenchReport): string[] {
     out.push(
       `  ${c.model} future: ${fut.population}: ${int(fut.rows)} partners, ${int(fut.positives)} positive; ` +
         `AUC ${f3(fm.model.auc)} vs baseline ${f3(fm.baseline.auc)}, PR-AUC ${f3(fm.model.prAuc)} vs ${f3(fm.baseline.prAuc)}, ` +
-        `ECE ${f3(fm.model.ece)} vs ${f3(fm.baseline.ece)}, Brier ${f3(fm.model.brier)} vs ${f3(fm.baseline.brier)}.`,
+        `ECE ${f3(fm.model.ece)} vs ${f3(fm.baseline.ece)}, Brier ${f3(fm.model.brier)} vs ${f3(fm.baseline.brier)}; ` +
+        `AUC difference ${signed(fut.aucDifference.observed)}, 95% paired-bootstrap interval [${signed(fut.aucDifference.low)}, ${signed(fut.aucDifference.high)}].`,
     );
     if (fut.trainedAges) {
       const a = fut.trainedAges;
@@ -116,6 +117,7 @@ export function detailLines(report: TrainBenchReport): string[] {
   return out;
 }
 
+const signed = (v: number): string => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}` : '–');
 const f1 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(1));
 
 export function machine(): { cpu: string; cores: number; node: string; memory: string } {

@@ -35,6 +35,8 @@ const hasTfjsNode = ((): boolean => {
   }
 })();
 
+const processListeners = (): number[] => [process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')];
+const listenersBefore = processListeners();
 const backendLog: string[] = [];
 const runLog: string[] = [];
 const progress: Array<EpochProgress & { network: string }> = [];
@@ -142,6 +144,21 @@ describe('trainAndEvaluate', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('stops at the next batch when its signal is aborted, leaving no tensor behind', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const controller = new AbortController();
+    const error = await trainAndEvaluate({
+      train: trainSet,
+      holdout,
+      signal: controller.signal,
+      onEpoch: () => controller.abort(new Error('job cancelled')),
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('job cancelled');
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+});
+
 describe('leakage guard', () => {
   it('fails the training with a 422 naming a planted leaking feature', async () => {
     const leak = (data: Dataset) => withColumn(data, 'days_until_churn', (i) => (data.y[i] === 1 ? 10 : 60) + ((i * 37) % 11));
@@ -222,6 +239,10 @@ describe('backend', () => {
     expect(backendName).toBe(hasTfjsNode ? 'tensorflow' : 'wasm');
     expect(backendLog).toHaveLength(1);
     expect(backendLog[0]).toContain(`tfjs backend: ${backendName}`);
+  });
+
+  it('leaves no process-wide exception handler behind (the wasm runtime installs rethrowing ones)', () => {
+    expect(processListeners()).toEqual(listenersBefore);
   });
 
   it('is idempotent: asking again changes nothing and logs nothing', async () => {

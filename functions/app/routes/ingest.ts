@@ -8,7 +8,7 @@ import { defineResource, type RouteSpec } from '../route-spec';
 
 const INGEST_ROLES = ['admin', 'ops', 'integration'] as const;
 
-function ingestRoute(kindName: RecordKindName): RouteSpec {
+export function ingestRoute(kindName: RecordKindName): RouteSpec {
   const kind = RECORD_KIND[kindName];
   return {
     method: 'post',
@@ -40,6 +40,5 @@ function ingestRoute(kindName: RecordKindName): RouteSpec {
   };
 }
 
-export const partnersResource = defineResource({ basePath: '/v1/partners', tag: 'Ingest', routes: [ingestRoute('partners')] });
 export const eventsResource = defineResource({ basePath: '/v1/events', tag: 'Ingest', routes: [ingestRoute('events')] });
 export const dealsResource = defineResource({ basePath: '/v1/deals', tag: 'Ingest', routes: [ingestRoute('deals')] });

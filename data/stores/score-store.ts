@@ -1,0 +1,65 @@
+export type RiskBand = 'low' | 'medium' | 'high';
+
+export interface Driver {
+  feature: string;
+  label: string;
+  value: number;
+  peerMedian: number;
+  effect: number;
+}
+
+export interface ScoreDetail {
+  probability: number;
+  riskBand: RiskBand;
+  modelVersion: string;
+  drivers: Driver[];
+}
+
+/** One partner's scores in one run (one run per asOf). */
+export interface ScoreRecord {
+  partnerId: string;
+  asOf: string;
+  runId: string;
+  name: string;
+  tier: string;
+  region: string;
+  segment: string;
+  churn: ScoreDetail;
+  topPerformer: ScoreDetail | null;
+  /** Churn probability minus the partner's in the previous run; null when it was not scored then. */
+  change: number | null;
+  scoredAt: string;
+}
+
+export interface RunRecord {
+  runId: string;
+  asOf: string;
+  status: 'running' | 'complete';
+  startedAt: string;
+  completedAt?: string;
+  scored?: number;
+  models: { churn: string; topPerformer?: string };
+  jobId?: string;
+}
+
+export interface ChurnRiskFilter {
+  tier?: string;
+  region?: string;
+  segment?: string;
+  minProbability?: number;
+}
+
+export interface ScoreStore {
+  putRun(run: RunRecord): Promise<void>;
+  /** Runs, newest asOf first. */
+  listRuns(): Promise<RunRecord[]>;
+  putScores(scores: readonly ScoreRecord[]): Promise<void>;
+  /** Removes every score of a run (a re-run starts from nothing, so it ends as a clean run would). */
+  deleteRunScores(runId: string): Promise<number>;
+  /** These partners' scores in the run as of `asOf` (one batch read per 100 partners). */
+  getScores(partnerIds: readonly string[], asOf: string): Promise<Map<string, ScoreRecord>>;
+  /** A partner's scores, newest asOf first. */
+  partnerScores(partnerId: string, limit: number): Promise<ScoreRecord[]>;
+  /** One page of a run, highest churn probability first; the cursor pins the run. */
+  rankedPage(runId: string, filter: ChurnRiskFilter, limit: number, cursor?: string): Promise<{ items: ScoreRecord[]; nextCursor?: string }>;
+}
