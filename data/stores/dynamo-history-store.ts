@@ -99,7 +99,8 @@ export class DynamoHistoryStore implements HistoryStore {
             TableName: params.table,
             IndexName: params.index,
             KeyConditionExpression: params.until ? '#p = :p AND #s <= :until' : '#p = :p',
-            ExpressionAttributeNames: { '#p': 'partnerId', '#s': params.sortKey },
+            // DynamoDB refuses an expression attribute name that the expressions do not use.
+            ExpressionAttributeNames: { '#p': 'partnerId', ...(params.until ? { '#s': params.sortKey } : {}) },
             ExpressionAttributeValues: { ':p': params.partnerId, ...(params.until ? { ':until': params.until } : {}) },
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),

@@ -118,7 +118,10 @@ export function benchmarkMetricsFromIndex(ix: HistoryIndex, at: number): Benchma
   return out;
 }
 
-/** The ten benchmark metrics of a partner as of `asOf` (an ISO date-time, or epoch ms). */
+/**
+ * The ten benchmark metrics of a partner as of `asOf`: epoch ms (what the route passes: the end of
+ * the benchmark day), or an ISO string read as the feature builder reads it (a bare date is 00:00Z).
+ */
 export function benchmarkMetrics(history: PartnerHistory, asOf: string | number): BenchmarkValues {
   return benchmarkMetricsFromIndex(indexHistory(history), typeof asOf === 'number' ? asOf : parseAsOf(asOf));
 }

@@ -250,8 +250,7 @@ export async function train(model: tf.LayersModel, data: Dataset, opts: TrainOpt
       };
       history.push(progress);
       opts.onEpoch?.(progress);
-      const improved = !best || (Number.isFinite(valLoss) && (!Number.isFinite(best.valLoss) || valLoss < best.valLoss - 1e-5));
-      if (improved) {
+      if (!best || (Number.isFinite(valLoss) && (!Number.isFinite(best.valLoss) || valLoss < best.valLoss - 1e-5))) {
         if (best) tf.dispose(best.weights);
         best = { epoch, valLoss, weights: model.getWeights().map((w) => w.clone()), predictions: valPredictions };
       } else if (epoch - best.epoch >= patience) {
