@@ -46,10 +46,23 @@ export function singleFeatureAucs(data: Dataset): LeakingFeature[] {
   });
 }
 
-/** Throws LeakageError naming every feature whose holdout AUC alone is above the threshold. */
-export function checkLeakage(holdout: Dataset, threshold = LEAKAGE_AUC_THRESHOLD): LeakingFeature[] {
+/**
+ * A feature that separates the training rows this well too is not a small-holdout accident:
+ * a leak (future information) is strong everywhere, while a one-hot tier can separate a
+ * holdout of a dozen partners by chance.
+ */
+export const LEAKAGE_TRAINING_AUC_FLOOR = 0.9;
+
+/**
+ * Throws LeakageError naming every feature whose holdout AUC alone is above the threshold,
+ * when (given the training set) it is also strong on the training rows.
+ */
+export function checkLeakage(holdout: Dataset, threshold = LEAKAGE_AUC_THRESHOLD, training?: Dataset): LeakingFeature[] {
   const aucs = singleFeatureAucs(holdout);
-  const leaking = aucs.filter((f) => f.auc > threshold).sort((a, b) => b.auc - a.auc);
+  const trainingAucs = training ? singleFeatureAucs(training) : undefined;
+  const leaking = aucs
+    .filter((f, j) => f.auc > threshold && (trainingAucs === undefined || (trainingAucs[j]?.auc ?? 0) > LEAKAGE_TRAINING_AUC_FLOOR))
+    .sort((a, b) => b.auc - a.auc);
   if (leaking.length > 0) throw new LeakageError(leaking, threshold);
   return aucs;
 }

@@ -62,7 +62,7 @@ export async function trainAndEvaluate(input: TrainAndEvaluateInput): Promise<Tr
 
   // 1. Leakage guard, before any training time is spent.
   const threshold = input.leakageThreshold ?? LEAKAGE_AUC_THRESHOLD;
-  const featureAucs = checkLeakage(holdout, threshold);
+  const featureAucs = checkLeakage(holdout, threshold, trainSet);
   const strongest = featureAucs.reduce((a, b) => (b.auc > a.auc ? b : a));
   log(`leakage guard: ${d} features, strongest alone "${strongest.feature}" holdout AUC ${fmt(strongest.auc)} (limit ${threshold})`);
 
