@@ -45,6 +45,19 @@ export interface TrainResult {
 
 const byTime = (a: Snapshot, b: Snapshot): number => (a.asOf < b.asOf ? -1 : a.asOf > b.asOf ? 1 : 0);
 
+/**
+ * Training rows in the order the validation slice (the last rows) should be cut from: churn by
+ * snapshot time; top-performer by each partner's first snapshot, so the slice holds whole
+ * partners (the latest cohorts) rather than the late-age snapshots of partners it trains on.
+ */
+function trainingOrder(model: ModelName, rows: readonly Snapshot[]): Snapshot[] {
+  if (model === 'churn') return [...rows].sort(byTime);
+  const first = new Map<string, string>();
+  for (const r of rows) if (!first.has(r.partnerId) || r.asOf < first.get(r.partnerId)!) first.set(r.partnerId, r.asOf);
+  const key = (r: Snapshot): string => `${first.get(r.partnerId)}|${r.partnerId}|${r.asOf}`;
+  return [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 /** The champion's AUC on this run's holdout rows, or undefined if it cannot read them (its features differ). */
 async function championAucOnHoldout(deps: TrainingDeps, champion: ModelVersionRecord, holdout: Snapshot[]): Promise<number | undefined> {
   try {
@@ -81,7 +94,7 @@ export async function trainModelVersion(deps: TrainingDeps, params: TrainParams)
   if (split.train.length === 0 || split.holdout.length === 0 || !split.holdoutStart) {
     throw new TrainingDataError(`Not enough history before ${asOf} to train ${model}: ${snapshots.length} snapshots (${split.train.length} to train on, ${split.holdout.length} to hold out).`);
   }
-  const train = [...split.train].sort(byTime);
+  const train = trainingOrder(model, split.train);
   const holdout = [...split.holdout].sort(byTime);
   deps.log('training set', { model, asOf, snapshots: snapshots.length, train: train.length, holdout: holdout.length, holdoutFrom: split.holdoutStart });
 

@@ -13,10 +13,14 @@ const RUNS_PARTITION = '#runs';
 export const rankKey = (probability: number, partnerId: string): string => `${(1 - probability).toFixed(8)}#${partnerId}`;
 
 const encodeCursor = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** A byRun page's LastEvaluatedKey: the table's and the index's keys, all strings, of the cursor's run. */
+const isRunKey = (key: unknown, runId: string): key is Item =>
+  !!key && typeof key === 'object' && Object.keys(key).sort().join() === 'partnerId,rankKey,runId,scoreKey' && Object.values(key).every((v) => typeof v === 'string') && (key as Item).runId === runId;
 function decodeCursor(cursor: string): { runId: string; key: Item } {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { runId?: unknown; key?: unknown };
-    if (typeof parsed.runId === 'string' && parsed.key && typeof parsed.key === 'object') return parsed as { runId: string; key: Item };
+    // A tampered key would reach DynamoDB and come back as a 503 (retry): refuse it here as a 400.
+    if (typeof parsed.runId === 'string' && isRunKey(parsed.key, parsed.runId)) return parsed as { runId: string; key: Item };
   } catch {
     // fall through
   }

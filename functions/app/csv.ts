@@ -3,7 +3,8 @@ export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = String(value);
   // A leading = + - @ would make spreadsheets evaluate the cell: prefix it so it stays text.
-  const safe = /^[=+\-@\t\r]/.test(text) && !/^-?\d/.test(text) ? `'${text}` : text;
+  // A negative number is kept as it is, but only when the whole cell is one ("-2+3+cmd|..." is a formula).
+  const safe = /^[=+\-@\t\r]/.test(text) && !/^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 

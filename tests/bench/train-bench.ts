@@ -15,7 +15,7 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -126,6 +126,16 @@ try {
 }
 
 // 4. Report.
+/** The code measured: the commit, and the files of models/ that differ from it (others edit them concurrently). */
+function codeState(): string {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain', '--', 'models').split('\n').filter(Boolean).map((l) => l.slice(3));
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${changed.length > 0 ? ` with uncommitted changes to ${changed.join(', ')}` : ', models/ as committed'}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
 const backend = reports[0]?.child.backend ?? 'unknown';
 const report = {
   setup: [
@@ -138,13 +148,20 @@ const report = {
     `Holdout = splitByTime's (churn: the latest monthly snapshot times with a purge gap; top-performer: the newest joiners). Probabilities are the calibrated ones.`,
     `Future = the saved version loaded with \`loadModel\` scores, as of ${end}, the partners it is meant for; labels are the generator's truth after ${end} ` +
       `(churn: churnedAt within 90 days; top-performer: the complete first-year revenue against \`topPerformerThreshold\` at ${end}, the threshold training used).`,
+    `Code: ${codeState()}.`,
     `Targets: future AUC of the model ≥ its baseline's; train < ${TARGETS.trainSeconds} s; peak RSS < ${TARGETS.peakRssBytes / 1e9} GB (MB here = 10⁶ bytes).`,
   ],
   models: reports,
   loadBefore,
   loadAfter: loadavg(),
   totalSeconds: (performance.now() - t0) / 1000,
-  notes: [] as string[],
+  notes: reports.map((r) => {
+    const d = r.future.aucDifference;
+    const [lo, hi] = [d.low.toFixed(3), d.high.toFixed(3)];
+    return d.low <= 0 && d.high >= 0
+      ? `${r.child.model}: on the future outcomes the model and its baseline are within noise of each other (AUC difference ${d.observed.toFixed(3)}, 95% paired-bootstrap interval [${lo}, ${hi}]), so the "≥ baseline" verdict can flip with the data or the training seed.`
+      : `${r.child.model}: the future AUC difference ${d.observed.toFixed(3)} (95% paired-bootstrap interval [${lo}, ${hi}]) is ${d.low > 0 ? 'above' : 'below'} zero beyond resampling noise.`;
+  }),
 };
 
 say();
@@ -160,6 +177,7 @@ const missed = reports.flatMap((r) => {
   ];
 });
 say();
+for (const note of report.notes) say(note);
 say(missed.length === 0 ? 'all targets met' : `targets missed: ${missed.join('; ')}`);
 say(`whole run ${report.totalSeconds.toFixed(0)} s; load average ${loadBefore.map((x) => x.toFixed(2)).join(' / ')} → ${report.loadAfter.map((x) => x.toFixed(2)).join(' / ')}`);
 if (writeDoc) {

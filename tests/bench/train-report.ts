@@ -140,7 +140,7 @@ export function markdownSection(report: TrainBenchReport, date = new Date()): st
     '',
     ...report.setup.map((s) => `- ${s}`),
     '',
-    `| ${HEAD.join(' | ')} |`,
+    `| ${HEAD.map((h) => h.replaceAll('|', '\\|')).join(' | ')} |`,
     `| ${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
     ...tableRows(report).map((r) => `| ${r.join(' | ')} |`),
     '',

@@ -6,6 +6,7 @@ import { createApp } from '../../functions/app/app';
 import type { AppEnv } from '../../functions/app/route-spec';
 import type { ServiceConfig } from '../../functions/config';
 import { createDeps, type ServiceDeps } from '../../functions/deps';
+import { inProcessJobRunner } from '../../functions/jobs/in-process-runner';
 import { createLogger, type Logger } from '../../functions/logger';
 import { startEmbeddedStores, type EmbeddedStores } from '../../functions/local/embedded-stores';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../data/stores/aws-clients';
@@ -49,7 +50,10 @@ export async function startTestStack(overrides: (deps: ServiceDeps) => Partial<S
   const logLines: string[] = [];
   const logger: Logger = createLogger('debug', {}, (line) => logLines.push(line));
   const base = createDeps(config, { clients, logger });
-  const deps: ServiceDeps = { ...base, ...overrides(base) };
+  const overridden = overrides(base);
+  const deps: ServiceDeps = { ...base, ...overridden };
+  // Jobs must run against the overridden stores too (the default runner closes over the base deps).
+  if (!overridden.jobRunner) deps.jobRunner = inProcessJobRunner(() => deps);
   const app = createApp(deps);
   const admin = await deps.apiKeys.create({ name: 'test admin', role: 'admin' });
 

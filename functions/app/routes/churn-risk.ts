@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ValidationError } from '../../../data/errors';
 import { asOfSchema } from '../../../data/schemas/as-of';
 import { shortLabelSchema } from '../../../data/schemas/common';
 import type { ScoreRecord } from '../../../data/stores/score-store';
@@ -83,11 +84,13 @@ export const churnRiskResource = defineResource({
   ],
 });
 
-function runIdOfCursor(cursor: string): string | undefined {
+/** The run a cursor pins; a cursor this API did not return is a 400 (not an empty, seemingly last, page). */
+function runIdOfCursor(cursor: string): string {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { runId?: unknown };
-    return typeof parsed.runId === 'string' ? parsed.runId : undefined;
+    if (typeof parsed.runId === 'string') return parsed.runId;
   } catch {
-    return undefined;
+    // fall through
   }
+  throw new ValidationError('cursor is not one this API returned.', [{ path: 'query.cursor', message: 'is not a cursor from a previous page' }]);
 }
