@@ -1,7 +1,8 @@
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store';
 import { isConditionalCheckFailed, storeCall } from './store-errors';
 import { StoreUnavailableError } from '../errors';
+import { readAllPages } from './dynamo-pages';
 
 export class DynamoApiKeyStore implements ApiKeyStore {
   constructor(
@@ -39,15 +40,7 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   }
 
   async list(): Promise<ApiKeyRecord[]> {
-    const items: ApiKeyRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await storeCall('DynamoDB', () =>
-        this.ddb.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) })),
-      );
-      items.push(...((out.Items ?? []) as ApiKeyRecord[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = (await readAllPages(this.ddb, { kind: 'scan', TableName: this.table, ConsistentRead: true })) as unknown as ApiKeyRecord[];
     return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.keyId.localeCompare(b.keyId));
   }
 }

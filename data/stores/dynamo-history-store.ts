@@ -1,13 +1,12 @@
-import { BatchGetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Deal } from '../schemas/deal';
 import type { PartnerEvent } from '../schemas/event';
 import type { Partner } from '../schemas/partner';
-import { chunk, mapLimit } from '../util/async';
+import { batchGetAll, readAllPages, type Item } from './dynamo-pages';
 import type { HistoryStore } from './history-store';
 import { storeCall } from './store-errors';
 import type { TableNames } from './tables';
 
-type Item = Record<string, unknown>;
 
 const BOOKKEEPING = new Set(['contentHash', 'ingestedAt', 'cohortKey']);
 
@@ -48,40 +47,22 @@ export class DynamoHistoryStore implements HistoryStore {
   }
 
   async getPartners(ids: readonly string[]): Promise<Map<string, Partner>> {
-    const found = new Map<string, Partner>();
-    await mapLimit(chunk([...new Set(ids)], 100), 4, async (batch) => {
-      let keys: Item[] = batch.map((partnerId) => ({ partnerId }));
-      while (keys.length > 0) {
-        const out = await storeCall('DynamoDB', () => this.ddb.send(new BatchGetCommand({ RequestItems: { [this.tables.partners]: { Keys: keys } } })));
-        for (const item of out.Responses?.[this.tables.partners] ?? []) found.set(String(item.partnerId), clean<Partner>(item));
-        keys = (out.UnprocessedKeys?.[this.tables.partners]?.Keys as Item[] | undefined) ?? [];
-      }
-    });
-    return found;
+    const items = await batchGetAll(this.ddb, this.tables.partners, [...new Set(ids)].map((partnerId) => ({ partnerId })));
+    return new Map(items.map((item) => [String(item.partnerId), clean<Partner>(item)]));
   }
 
   async partnersInCohort(tier: string, region?: string, segment?: string): Promise<Partner[]> {
     if (segment !== undefined && region === undefined) throw new Error('partnersInCohort: a segment needs its region');
     // cohortKey is region#segment#partnerId; the prefix narrows the tier's partition.
     const prefix = region === undefined ? undefined : segment === undefined ? `${region}#` : `${region}#${segment}#`;
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await storeCall('DynamoDB', () =>
-        this.ddb.send(
-          new QueryCommand({
-            TableName: this.tables.partners,
-            IndexName: 'byCohort',
-            KeyConditionExpression: prefix === undefined ? '#t = :t' : '#t = :t AND begins_with(#c, :prefix)',
-            ExpressionAttributeNames: { '#t': 'tier', ...(prefix === undefined ? {} : { '#c': 'cohortKey' }) },
-            ExpressionAttributeValues: { ':t': tier, ...(prefix === undefined ? {} : { ':prefix': prefix }) },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await readAllPages(this.ddb, {
+      kind: 'query',
+      TableName: this.tables.partners,
+      IndexName: 'byCohort',
+      KeyConditionExpression: prefix === undefined ? '#t = :t' : '#t = :t AND begins_with(#c, :prefix)',
+      ExpressionAttributeNames: { '#t': 'tier', ...(prefix === undefined ? {} : { '#c': 'cohortKey' }) },
+      ExpressionAttributeValues: { ':t': tier, ...(prefix === undefined ? {} : { ':prefix': prefix }) },
+    });
     // Labels may contain '#': region "EU" must not take in region "EU#SMB", so the prefix match is confirmed field by field.
     return items
       .map((i) => clean<Partner>(i))
@@ -89,27 +70,16 @@ export class DynamoHistoryStore implements HistoryStore {
       .sort((a, b) => (a.partnerId < b.partnerId ? -1 : a.partnerId > b.partnerId ? 1 : 0));
   }
 
-  private async queryAll(params: { table: string; index: string; partnerId: string; sortKey: string; until?: string }): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await storeCall('DynamoDB', () =>
-        this.ddb.send(
-          new QueryCommand({
-            TableName: params.table,
-            IndexName: params.index,
-            KeyConditionExpression: params.until ? '#p = :p AND #s <= :until' : '#p = :p',
-            // DynamoDB refuses an expression attribute name that the expressions do not use.
-            ExpressionAttributeNames: { '#p': 'partnerId', ...(params.until ? { '#s': params.sortKey } : {}) },
-            ExpressionAttributeValues: { ':p': params.partnerId, ...(params.until ? { ':until': params.until } : {}) },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(params: { table: string; index: string; partnerId: string; sortKey: string; until?: string }): Promise<Item[]> {
+    return readAllPages(this.ddb, {
+      kind: 'query',
+      TableName: params.table,
+      IndexName: params.index,
+      KeyConditionExpression: params.until ? '#p = :p AND #s <= :until' : '#p = :p',
+      // DynamoDB refuses an expression attribute name that the expressions do not use.
+      ExpressionAttributeNames: { '#p': 'partnerId', ...(params.until ? { '#s': params.sortKey } : {}) },
+      ExpressionAttributeValues: { ':p': params.partnerId, ...(params.until ? { ':until': params.until } : {}) },
+    });
   }
 
   async partnerEvents(partnerId: string, until?: string): Promise<PartnerEvent[]> {

@@ -1,5 +1,6 @@
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../errors';
+import { readAllPages } from './dynamo-pages';
 import type { JobRecord, JobStore } from './job-store';
 import { isConditionalCheckFailed, storeCall } from './store-errors';
 
@@ -40,25 +41,15 @@ export class DynamoJobStore implements JobStore {
   }
 
   async listUnfinished(): Promise<JobRecord[]> {
-    const jobs: JobRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await storeCall('DynamoDB', () =>
-        this.ddb.send(
-          new ScanCommand({
-            TableName: this.table,
-            ConsistentRead: true,
-            FilterExpression: '#s IN (:q, :r)',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':q': 'queued', ':r': 'running' },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      jobs.push(...((out.Items ?? []) as JobRecord[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const items = await readAllPages(this.ddb, {
+      kind: 'scan',
+      TableName: this.table,
+      ConsistentRead: true,
+      FilterExpression: '#s IN (:q, :r)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':q': 'queued', ':r': 'running' },
+    });
+    return (items as unknown as JobRecord[]).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async progress(jobId: string, progress: string): Promise<void> {

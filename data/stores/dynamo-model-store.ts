@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { readAllPages } from './dynamo-pages';
 import type { ModelStatus, ModelStore, ModelVersionRecord } from './model-store';
 import { storeCall } from './store-errors';
 
@@ -18,20 +19,10 @@ export class DynamoModelStore implements ModelStore {
   }
 
   async list(model?: string): Promise<ModelVersionRecord[]> {
-    const items: ModelVersionRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await storeCall('DynamoDB', () =>
-        this.ddb.send(
-          model
-            ? new QueryCommand({ TableName: this.table, KeyConditionExpression: '#m = :m', ExpressionAttributeNames: { '#m': 'model' }, ExpressionAttributeValues: { ':m': model }, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) })
-            : new ScanCommand({ TableName: this.table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
-        ),
-      );
-      items.push(...((out.Items ?? []) as ModelVersionRecord[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items.sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version));
+    const items = model
+      ? await readAllPages(this.ddb, { kind: 'query', TableName: this.table, KeyConditionExpression: '#m = :m', ExpressionAttributeNames: { '#m': 'model' }, ExpressionAttributeValues: { ':m': model }, ConsistentRead: true })
+      : await readAllPages(this.ddb, { kind: 'scan', TableName: this.table, ConsistentRead: true });
+    return (items as unknown as ModelVersionRecord[]).sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version));
   }
 
   async setStatus(model: string, version: string, status: ModelStatus, promotedAt?: string): Promise<void> {

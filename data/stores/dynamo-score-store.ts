@@ -1,10 +1,8 @@
-import { BatchGetCommand, BatchWriteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StoreUnavailableError, ValidationError } from '../errors';
-import { backoffDelay, chunk, mapLimit, sleep } from '../util/async';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../errors';
+import { batchGetAll, batchWriteAll, readAllPages, type Item } from './dynamo-pages';
 import type { ChurnRiskFilter, RunRecord, ScoreRecord, ScoreStore } from './score-store';
 import { storeCall } from './store-errors';
-
-type Item = Record<string, unknown>;
 
 /** Runs live in the scores table under a partition no partner id can have ('#' is not allowed in ids). */
 const RUNS_PARTITION = '#runs';
@@ -40,37 +38,19 @@ export class DynamoScoreStore implements ScoreStore {
   }
 
   async listRuns(): Promise<RunRecord[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await storeCall('DynamoDB', () =>
-        this.ddb.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'partnerId = :p',
-            ExpressionAttributeValues: { ':p': RUNS_PARTITION },
-            ScanIndexForward: false,
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await readAllPages(this.ddb, {
+      kind: 'query',
+      TableName: this.table,
+      KeyConditionExpression: 'partnerId = :p',
+      ExpressionAttributeValues: { ':p': RUNS_PARTITION },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+    });
     return items.map(({ partnerId: _p, scoreKey: _k, ...run }) => run as unknown as RunRecord);
   }
 
-  private async batchWrite(requests: Item[]): Promise<void> {
-    await mapLimit(chunk(requests, 25), 4, async (batch) => {
-      let pending = batch;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= 8) throw new StoreUnavailableError('DynamoDB (unprocessed items)');
-        if (attempt > 0) await sleep(backoffDelay(attempt));
-        const out = await storeCall('DynamoDB', () => this.ddb.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending as never } })));
-        pending = (out.UnprocessedItems?.[this.table] as Item[] | undefined) ?? [];
-      }
-    });
+  private batchWrite(requests: Item[]): Promise<void> {
+    return batchWriteAll(this.ddb, this.table, requests);
   }
 
   async putScores(scores: readonly ScoreRecord[]): Promise<void> {
@@ -102,18 +82,9 @@ export class DynamoScoreStore implements ScoreStore {
   }
 
   async getScores(partnerIds: readonly string[], asOf: string): Promise<Map<string, ScoreRecord>> {
-    const found = new Map<string, ScoreRecord>();
-    await mapLimit(chunk([...new Set(partnerIds)], 100), 4, async (ids) => {
-      let keys: Item[] = ids.map((partnerId) => ({ partnerId, scoreKey: asOf }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt >= 8) throw new StoreUnavailableError('DynamoDB (unprocessed keys)');
-        if (attempt > 0) await sleep(backoffDelay(attempt));
-        const out = await storeCall('DynamoDB', () => this.ddb.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys } } })));
-        for (const item of out.Responses?.[this.table] ?? []) found.set(String(item.partnerId), toScore(item));
-        keys = (out.UnprocessedKeys?.[this.table]?.Keys as Item[] | undefined) ?? [];
-      }
-    });
-    return found;
+    const keys = [...new Set(partnerIds)].map((partnerId) => ({ partnerId, scoreKey: asOf }));
+    const items = await batchGetAll(this.ddb, this.table, keys);
+    return new Map(items.map((item) => [String(item.partnerId), toScore(item)]));
   }
 
   async partnerScores(partnerId: string, limit: number): Promise<ScoreRecord[]> {

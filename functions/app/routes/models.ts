@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../../../data/errors';
 import { asOfSchema } from '../../../data/schemas/as-of';
 import { MODEL_NAMES } from '../../../models/types';
 import { promoteVersion } from '../../../models/registry';
+import { queueJob } from '../../jobs/queue-job';
 import { authErrors, problem } from '../common-schemas';
 import { defineResource } from '../route-spec';
 import { validJson, validParams } from '../validate';
@@ -76,23 +76,12 @@ export const modelsResource = defineResource({
         if (model !== 'churn' && body.horizonDays !== undefined) {
           throw new ValidationError('horizonDays applies to the churn model only.', [{ path: 'horizonDays', message: 'applies to the churn model only' }]);
         }
-        const deps = c.get('deps');
-        const jobId = `job_${randomUUID()}`;
         const asOf = body.asOf ?? new Date().toISOString();
-        await deps.jobs.create({
-          jobId,
+        const jobId = await queueJob(c.get('deps'), {
           type: 'train',
           params: { model, asOf, ...(model === 'churn' ? { horizonDays: body.horizonDays ?? 90 } : {}) },
-          status: 'queued',
-          createdAt: new Date().toISOString(),
           requestedBy: c.get('principal').keyId,
         });
-        try {
-          await deps.jobRunner.submit(jobId);
-        } catch (error) {
-          await deps.jobs.finish(jobId, { status: 'failed', error: 'the job could not be started' }, new Date().toISOString());
-          throw error;
-        }
         return c.json({ jobId }, 202);
       },
     },

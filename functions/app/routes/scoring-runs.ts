@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { asOfSchema } from '../../../data/schemas/as-of';
 import { authErrors, problem } from '../common-schemas';
 import { defineResource } from '../route-spec';
 import { validJson } from '../validate';
+import { queueJob } from '../../jobs/queue-job';
 
 const body = z.strictObject({ asOf: asOfSchema.optional() });
 
@@ -21,22 +21,7 @@ export const scoringRunsResource = defineResource({
       responses: { 202: { description: 'Queued; follow it at /v1/jobs/{jobId}', schema: z.object({ jobId: z.string() }) }, 400: problem('Invalid body'), ...authErrors },
       handler: async (c) => {
         const input = await validJson(c, body);
-        const deps = c.get('deps');
-        const jobId = `job_${randomUUID()}`;
-        await deps.jobs.create({
-          jobId,
-          type: 'score',
-          params: { asOf: input.asOf ?? new Date().toISOString() },
-          status: 'queued',
-          createdAt: new Date().toISOString(),
-          requestedBy: c.get('principal').keyId,
-        });
-        try {
-          await deps.jobRunner.submit(jobId);
-        } catch (error) {
-          await deps.jobs.finish(jobId, { status: 'failed', error: 'the job could not be started' }, new Date().toISOString());
-          throw error;
-        }
+        const jobId = await queueJob(c.get('deps'), { type: 'score', params: { asOf: input.asOf ?? new Date().toISOString() }, requestedBy: c.get('principal').keyId });
         return c.json({ jobId }, 202);
       },
     },

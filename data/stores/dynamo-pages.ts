@@ -1,0 +1,86 @@
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  QueryCommand,
+  ScanCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type ScanCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { StoreUnavailableError } from '../errors';
+import { backoffDelay, chunk, mapLimit, sleep } from '../util/async';
+import { storeCall } from './store-errors';
+
+export type Item = Record<string, unknown>;
+
+export interface BatchOptions {
+  /** Batch requests in flight at once. */
+  concurrency?: number;
+  /** Attempts at the unprocessed part of a batch before giving up with a 503. */
+  maxAttempts?: number;
+}
+
+/** Every item of a Query or Scan, following LastEvaluatedKey page by page. */
+export async function readAllPages(ddb: DynamoDBDocumentClient, input: ({ kind: 'query' } & QueryCommandInput) | ({ kind: 'scan' } & ScanCommandInput)): Promise<Item[]> {
+  const { kind, ...params } = input;
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const page = { ...params, ...(start ? { ExclusiveStartKey: start } : {}) };
+    const out = await storeCall('DynamoDB', () => ddb.send(kind === 'query' ? new QueryCommand(page as QueryCommandInput) : new ScanCommand(page as ScanCommandInput)));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/**
+ * BatchWriteItem in batches of 25, retrying UnprocessedItems with backoff; resolves only
+ * when every request is applied, or rejects with StoreUnavailableError.
+ */
+export async function batchWriteAll(ddb: DynamoDBDocumentClient, table: string, requests: readonly Item[], options: BatchOptions = {}): Promise<void> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  await mapLimit(chunk(requests, 25), options.concurrency ?? 4, async (batch) => {
+    let pending: Item[] = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= maxAttempts) throw new StoreUnavailableError('DynamoDB (unprocessed items)');
+      if (attempt > 0) await sleep(backoffDelay(attempt));
+      const out = await storeCall('DynamoDB', () => ddb.send(new BatchWriteCommand({ RequestItems: { [table]: pending as never } })));
+      pending = (out.UnprocessedItems?.[table] as Item[] | undefined) ?? [];
+    }
+  });
+}
+
+/** BatchGetItem in batches of 100, retrying UnprocessedKeys with backoff; the items found, in no order. */
+export async function batchGetAll(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  keys: readonly Item[],
+  options: BatchOptions & { consistent?: boolean; projection?: { expression: string; names: Record<string, string> } } = {},
+): Promise<Item[]> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const found: Item[] = [];
+  await mapLimit(chunk(keys, 100), options.concurrency ?? 4, async (batch) => {
+    let pending: Item[] = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= maxAttempts) throw new StoreUnavailableError('DynamoDB (unprocessed keys)');
+      if (attempt > 0) await sleep(backoffDelay(attempt));
+      const out = await storeCall('DynamoDB', () =>
+        ddb.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: {
+                Keys: pending,
+                ...(options.consistent ? { ConsistentRead: true } : {}),
+                ...(options.projection ? { ProjectionExpression: options.projection.expression, ExpressionAttributeNames: options.projection.names } : {}),
+              },
+            },
+          }),
+        ),
+      );
+      found.push(...(out.Responses?.[table] ?? []));
+      pending = (out.UnprocessedKeys?.[table]?.Keys as Item[] | undefined) ?? [];
+    }
+  });
+  return found;
+}
