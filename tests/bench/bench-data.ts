@@ -80,34 +80,61 @@ export function* generateEvents(count: number, options: EventGenOptions): Genera
   }
 }
 
-export interface EventSet {
-  /** NDJSON lines, one per event, exactly as sent and as written to files. */
-  lines: string[];
-  /** The items ingest stores for these lines: validated, normalized, with contentHash and ingestedAt. */
-  items: StoredItem[];
+/** The item ingest stores for one NDJSON line: validated, normalized, with contentHash and ingestedAt. */
+export function storedItem(line: string, ingestedAt: string): StoredItem {
+  const kind = RECORD_KIND.events;
+  const parsed = parseWith(kind.schema, JSON.parse(line));
+  if (!parsed.ok) throw new Error(`generated an invalid event: ${line}: ${JSON.stringify(parsed.errors)}`);
+  const item = kind.toItem(parsed.value);
+  return { ...item, contentHash: contentHash(item), ingestedAt };
 }
 
-/** Lines and their stored items, computed before any timing starts. */
-export function buildEventSet(count: number, options: EventGenOptions): EventSet {
-  const kind = RECORD_KIND.events;
+/**
+ * The stored items of lines [from, to) of a generated set, in chunks of `size`: a baseline
+ * writer holds one chunk at a time, so no path runs with a bigger heap than the others.
+ */
+export function* itemChunks(count: number, options: EventGenOptions, from: number, to: number, size: number): Generator<StoredItem[]> {
   const ingestedAt = new Date().toISOString();
-  const lines: string[] = [];
-  const items: StoredItem[] = [];
-  for (const event of generateEvents(count, options)) {
-    const line = JSON.stringify(event);
-    const parsed = parseWith(kind.schema, JSON.parse(line));
-    if (!parsed.ok) throw new Error(`generated an invalid event: ${line}: ${JSON.stringify(parsed.errors)}`);
-    const item = kind.toItem(parsed.value);
-    lines.push(line);
-    items.push({ ...item, contentHash: contentHash(item), ingestedAt });
+  let i = 0;
+  let chunk: StoredItem[] = [];
+  for (const line of eventLines(count, options)) {
+    if (i >= to) break;
+    if (i++ < from) continue;
+    chunk.push(storedItem(line, ingestedAt));
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
   }
-  return { lines, items };
+  if (chunk.length > 0) yield chunk;
+}
+
+/** Every `step`-th stored item of a generated set, to check what each path stored. */
+export function sampleItems(count: number, options: EventGenOptions, from: number, to: number, samples: number): StoredItem[] {
+  const step = Math.max(1, Math.floor((to - from) / samples));
+  const ingestedAt = new Date().toISOString();
+  const out: StoredItem[] = [];
+  let i = 0;
+  for (const line of eventLines(count, options)) {
+    if (i >= to) break;
+    if (i >= from && (i - from) % step === 0) out.push(storedItem(line, ingestedAt));
+    i++;
+  }
+  return out;
 }
 
 /** NDJSON request bodies of `size` lines each. */
-export function ndjsonBodies(lines: readonly string[], size: number): string[] {
+export function ndjsonBodies(lines: Iterable<string>, size: number): string[] {
   const bodies: string[] = [];
-  for (let i = 0; i < lines.length; i += size) bodies.push(`${lines.slice(i, i + size).join('\n')}\n`);
+  let pending: string[] = [];
+  for (const line of lines) {
+    pending.push(line);
+    if (pending.length >= size) {
+      bodies.push(`${pending.join('\n')}\n`);
+      pending = [];
+    }
+  }
+  if (pending.length > 0) bodies.push(`${pending.join('\n')}\n`);
   return bodies;
 }
 
