@@ -8,6 +8,8 @@ import type { MemoryResult } from './memory-run';
 export interface ThroughputRow {
   path: string;
   m: Measurement;
+  /** Rows per second in each interleaved round. */
+  rounds?: number[];
   /** Minimum ratio to raw; undefined for the baseline rows. */
   target?: number;
 }
@@ -47,15 +49,13 @@ function tableRows(report: BenchReport): string[][] {
       int.format(row.m.rows),
       row.m.seconds.toFixed(1),
       int.format(rate(row.m)),
-      v.ratio !== undefined ? `${(v.ratio * 100).toFixed(0)}%` : '–',
+      v.ratio !== undefined ? `${(v.ratio * 100).toFixed(0)}%` : row.target === undefined && report.rawRate ? '100%' : '–',
       row.target !== undefined ? `≥ ${(row.target * 100).toFixed(0)}%` : '–',
       v.pass === undefined ? '' : v.pass ? 'PASS' : 'MISS',
       usPerRow(row.m.cpuSeconds, row.m.rows),
+      usPerRow(row.m.mainCpuSeconds, row.m.rows),
       usPerRow(row.m.storeCpuSeconds, row.m.rows),
     ]);
-    if (row === baseline[baseline.length - 1] && report.rawRate) {
-      out.push(['raw BatchWriteItem, mean rate', '', '', int.format(report.rawRate), '100%', '', '', '', '']);
-    }
   }
   const mem = report.memory;
   if (mem) {
@@ -70,12 +70,13 @@ function tableRows(report: BenchReport): string[][] {
       mem.peakRssBytes < limit ? 'PASS' : 'MISS',
       '',
       '',
+      '',
     ]);
   }
   return out;
 }
 
-const HEAD = ['path', 'rows', 'seconds', 'rows/s', 'ratio to raw', 'target', 'result', 'CPU µs/row (this process)', 'CPU µs/row (store process)'];
+const HEAD = ['path', 'rows', 'seconds', 'rows/s', 'ratio to raw', 'target', 'result', 'CPU µs/row', 'main thread µs/row', 'store process µs/row'];
 
 export function printTable(report: BenchReport, write: (line: string) => void): void {
   const rows = [HEAD, ...tableRows(report)];
@@ -84,6 +85,14 @@ export function printTable(report: BenchReport, write: (line: string) => void): 
   write(line(rows[0]!));
   write(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows.slice(1)) write(line(r));
+  for (const l of roundLines(report)) write(l);
+}
+
+/** Each path's rate in every round, so a disturbed round shows. */
+function roundLines(report: BenchReport): string[] {
+  return report.throughput
+    .filter((r) => r.rounds && r.rounds.length > 1)
+    .map((r) => `rows/s by round, ${r.path}: ${r.rounds!.map((x) => int.format(x)).join(' · ')}`);
 }
 
 export function machine(): { cpu: string; cores: number; node: string; memory: string } {
@@ -109,6 +118,8 @@ export function markdownSection(report: BenchReport, date = new Date()): string 
     `| ${HEAD.join(' | ')} |`,
     `| ${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
     ...tableRows(report).map((r) => `| ${r.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`),
+    '',
+    ...roundLines(report).map((l) => `- ${l}`),
     '',
   ];
   if (report.memory) {

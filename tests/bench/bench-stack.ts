@@ -42,7 +42,7 @@ export interface StoreHandle {
 const CLK_TCK = 100;
 
 /** CPU seconds of a process, or of its main thread only (where JavaScript runs) with `mainThread`. */
-function procCpuSeconds(pid: number, mainThread = false): number | undefined {
+export function procCpuSeconds(pid: number, mainThread = false): number | undefined {
   try {
     const fields = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
