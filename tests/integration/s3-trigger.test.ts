@@ -70,6 +70,20 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+/**
+ * The report once it is completely written: s3rver writes an object's file in place, so a read
+ * racing the write can see it empty or cut short (real S3 PUTs are atomic).
+ */
+async function completeJson(s3: Parameters<typeof getObjectText>[0], bucket: string, key: string): Promise<unknown> {
+  const text = await getObjectText(s3, bucket, key);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 const EVENTS_NDJSON = [
   '{"eventId":"S3-E-1","partnerId":"S3-P-1","type":"portal_login","occurredAt":"2025-05-01T08:00:00Z"}',
   '',
@@ -207,12 +221,12 @@ describe('local stack: an object put into the bucket drives the same handler', (
     await putObject(s3, bucket, 'incoming/events/local+drop 50%.ndjson', EVENTS_NDJSON);
     await putObject(s3, bucket, 'outgoing/events/local.ndjson', '{"eventId":"S3-LOCAL-STRAY","partnerId":"S3-P-1","type":"portal_login","occurredAt":"2025-05-01T08:00:00Z"}\n');
 
-    const partnersReport = await waitFor('the partners report', () => getObjectText(s3, bucket, 'reports/incoming/partners/local partners.csv.summary.json'));
-    expect(JSON.parse(partnersReport)).toMatchObject({ kind: 'partners', format: 'csv', records: 3, accepted: 2, rejected: 1 });
+    const partnersReport = await waitFor('the partners report', () => completeJson(s3, bucket, 'reports/incoming/partners/local partners.csv.summary.json'));
+    expect(partnersReport).toMatchObject({ kind: 'partners', format: 'csv', records: 3, accepted: 2, rejected: 1 });
     expect(await getItem(ddb, deps.config.tables.partners, { partnerId: 'S3-P-1' })).toMatchObject({ name: 'Northwind, "Traders"' });
 
-    const eventsReport = await waitFor('the events report', () => getObjectText(s3, bucket, 'reports/incoming/events/local+drop 50%.ndjson.summary.json'));
-    expect(JSON.parse(eventsReport)).toMatchObject({ kind: 'events', format: 'ndjson', records: 4, accepted: 2, rejected: 2 });
+    const eventsReport = await waitFor('the events report', () => completeJson(s3, bucket, 'reports/incoming/events/local+drop 50%.ndjson.summary.json'));
+    expect(eventsReport).toMatchObject({ kind: 'events', format: 'ndjson', records: 4, accepted: 2, rejected: 2 });
     expect(await scanIds(ddb, deps.config.tables.events, 'eventId')).toEqual(['S3-E-1', 'S3-E-2']);
 
     // The stray object put before the reports were written has been seen and ignored by now.
