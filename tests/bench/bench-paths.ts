@@ -48,7 +48,7 @@ async function measure(store: StoreHandle, rows: number, run: () => Promise<void
   };
 }
 
-function add(a: Measurement, b: Measurement): Measurement {
+export function addMeasurements(a: Measurement, b: Measurement): Measurement {
   const sum = (x?: number, y?: number): number | undefined => (x === undefined || y === undefined ? undefined : x + y);
   const storeCpu = sum(a.storeCpuSeconds, b.storeCpuSeconds);
   const storeMain = sum(a.storeMainCpuSeconds, b.storeMainCpuSeconds);
@@ -81,7 +81,7 @@ export async function rawBatchWrite(store: StoreHandle, clients: AwsClients, tab
         }
       });
     });
-    total = total ? add(total, m) : m;
+    total = total ? addMeasurements(total, m) : m;
   }
   if (!total) throw new Error('raw BatchWriteItem: no items');
   return total;

@@ -12,10 +12,10 @@
  *                       next to `npm start`)
  *   --store S           inproc (default: the stores run in this process, the single-process
  *                       layout of `npm start`) or child (in a process of their own)
- *   --raw-concurrency N BatchWriteItem requests in flight for the baseline (default: what the
- *                       pipeline uses in total, lanes × store concurrency = 16)
- *   --raw-full          each baseline run writes all N items (default: the run before writes
- *                       the first half, the run after the second half)
+ *   --raw-concurrency N BatchWriteItem requests in flight for the baseline (default 16: the
+ *                       most the API path has in flight, 4 requests × 4 store requests)
+ *   --rounds K          interleaved rounds (default 4): in each, raw, API and CLI write the
+ *                       same N/K events, in a rotating order
  *   --api-inflight N    requests in flight (default 4);  --api-batch N  rows a request (5,000)
  *   --lanes N, --batch-size N   CLI ingest options (default: the CLI's own defaults)
  *   --sweep             also time the baseline at several concurrencies
@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { eventLines, itemChunks, ndjsonBodies, sampleItems, writeNdjsonFile } from './bench-data';
-import { apiIngest, cliIngest, rawBatchWrite, verifyStored, type Measurement } from './bench-paths';
+import { addMeasurements, apiIngest, cliIngest, rawBatchWrite, verifyStored, type Measurement } from './bench-paths';
 import { currentLoad, markdownSection, printTable, updateBenchmarksDoc, type BenchReport } from './bench-report';
 import { benchClients, provision, ROOT, serveApp, startStore, type StoreHandle, type StoreMode } from './bench-stack';
 import { runCliMemory } from './memory-run';
@@ -44,7 +44,7 @@ const { values: args } = parseArgs({
     'memory-store': { type: 'string', default: 'own' },
     store: { type: 'string', default: 'inproc' },
     'raw-concurrency': { type: 'string', default: '16' },
-    'raw-full': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '4' },
     'api-inflight': { type: 'string', default: '4' },
     'api-batch': { type: 'string', default: '5000' },
     lanes: { type: 'string' },
@@ -62,6 +62,7 @@ const positive = (name: string, v: string | undefined): number => {
   return n;
 };
 const ROWS = positive('rows', args.rows);
+const ROUNDS = positive('rounds', args.rounds);
 const MEMORY_ROWS = positive('memory-rows', args['memory-rows']);
 const RAW_CONCURRENCY = positive('raw-concurrency', args['raw-concurrency']);
 const API_INFLIGHT = positive('api-inflight', args['api-inflight']);
@@ -99,26 +100,29 @@ async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const RAW_CHUNK = 50_000;
+const RAW_CHUNK = 25_000;
+
+type PathName = 'raw' | 'api' | 'cli';
 
 async function throughput(store: StoreHandle, work: string, report: BenchReport): Promise<void> {
   const { clients, close } = benchClients(store);
   const run = Date.now().toString(36);
   const gen = { tag: run };
+  const slice = Math.ceil(ROWS / ROUNDS);
+  const bounds = Array.from({ length: ROUNDS }, (_, r) => [r * slice, Math.min(ROWS, (r + 1) * slice)] as const).filter(([from, to]) => to > from);
   try {
-    // Nothing big stays on this process's heap while a path runs: the CLI reads a file, the
-    // API client holds only its request bodies, the baseline builds its items a chunk at a time.
+    // Nothing big stays on this process's heap while a path runs: the CLI reads files, the API
+    // client holds one round's request bodies, the baseline builds its items a chunk at a time.
     say(`generating ${int.format(ROWS)} events…`);
-    const file = join(work, 'events.ndjson');
-    const fileBytes = await writeNdjsonFile(file, eventLines(ROWS, gen));
+    const files: string[] = [];
+    let fileBytes = 0;
+    for (const [r, [from, to]] of bounds.entries()) {
+      files.push(join(work, `events-${r}.ndjson`));
+      fileBytes += await writeNdjsonFile(files[r]!, lines(gen, from, to));
+    }
 
-    // Every measurement writes new items into tables of its own, created before the clock starts.
-    const stacks = {
-      raw1: await provision(store, clients, `raw1-${run}`),
-      api: await provision(store, clients, `api-${run}`),
-      cli: await provision(store, clients, `cli-${run}`),
-      raw2: await provision(store, clients, `raw2-${run}`),
-    };
+    // Each path writes new items into tables of its own, created before any clock starts.
+    const stacks = { raw: await provision(store, clients, `raw-${run}`), api: await provision(store, clients, `api-${run}`), cli: await provision(store, clients, `cli-${run}`) };
     const apiServer = await serveApp(stacks.api.deps);
     try {
       say(`warming up (${int.format(WARMUP_ROWS)} rows through each path)…`);
@@ -135,59 +139,74 @@ async function throughput(store: StoreHandle, work: string, report: BenchReport)
 
       if (args.sweep) {
         say('baseline concurrency sweep:');
-        for (const c of [4, 8, 16, 32, 64]) {
+        for (const c of [2, 4, 8, 16, 32]) {
           const t = await provision(store, clients, `sweep${c}-${run}`);
-          const rows = Math.min(ROWS, 50_000);
-          show(`raw BatchWriteItem × ${c} in flight`, await rawBatchWrite(store, clients, t.tables.events, itemChunks(ROWS, gen, 0, rows, RAW_CHUNK), c));
+          show(`raw BatchWriteItem × ${c} in flight`, await rawBatchWrite(store, clients, t.tables.events, itemChunks(ROWS, gen, 0, Math.min(ROWS, 25_000), RAW_CHUNK), c));
         }
       }
 
-      const half = Math.ceil(ROWS / 2);
-      const [before, after] = args['raw-full'] ? [[0, ROWS], [0, ROWS]] : [[0, half], [half, ROWS]];
       const apiKey = (await stacks.api.deps.apiKeys.create({ name: 'bench', role: 'integration' })).key;
-      const lanes = CLI_OPTIONS.lanes || CLI_OPTIONS.batchSize ? `${CLI_OPTIONS.lanes ?? 'default'} lanes × ${CLI_OPTIONS.batchSize ?? 'default'}` : 'the CLI defaults';
+      const runPath = async (path: PathName, r: number, from: number, to: number): Promise<Measurement> => {
+        if (path === 'raw') return rawBatchWrite(store, clients, stacks.raw.tables.events, itemChunks(ROWS, gen, from, to, RAW_CHUNK), RAW_CONCURRENCY);
+        if (path === 'cli') return cliIngest(store, stacks.cli.deps, files[r]!, to - from, CLI_OPTIONS);
+        const bodies = ndjsonBodies(lines(gen, from, to), API_BATCH);
+        return apiIngest(store, apiServer.url, apiKey, bodies, to - from, API_INFLIGHT);
+      };
 
-      say('measuring:');
-      const raw1 = await profiled('raw-before', () => rawBatchWrite(store, clients, stacks.raw1.tables.events, itemChunks(ROWS, gen, before[0]!, before[1]!, RAW_CHUNK), RAW_CONCURRENCY));
-      show('raw BatchWriteItem (before)', raw1);
-      let bodies: string[] | undefined = ndjsonBodies(eventLines(ROWS, gen), API_BATCH);
-      const api = await profiled('api', () => apiIngest(store, apiServer.url, apiKey, bodies!, ROWS, API_INFLIGHT));
-      bodies = undefined;
-      show('HTTP API', api);
-      const cli = await profiled('cli', () => cliIngest(store, stacks.cli.deps, file, ROWS, CLI_OPTIONS));
-      show('CLI ingestFile', cli);
-      const raw2 = await profiled('raw-after', () => rawBatchWrite(store, clients, stacks.raw2.tables.events, itemChunks(ROWS, gen, after[0]!, after[1]!, RAW_CHUNK), RAW_CONCURRENCY));
-      show('raw BatchWriteItem (after)', raw2);
+      // Rounds: every path takes the same slice of the events in turn, in a rotating order, so
+      // that whatever else the machine does and the growing store weigh on all three alike.
+      say(`measuring, ${bounds.length} rounds of ${int.format(slice)} rows a path:`);
+      const order: PathName[] = ['raw', 'api', 'cli'];
+      const results: Record<PathName, Measurement[]> = { raw: [], api: [], cli: [] };
+      for (const [r, [from, to]] of bounds.entries()) {
+        for (let k = 0; k < order.length; k++) {
+          const path = order[(r + k) % order.length]!;
+          const m = await profiled(`${path}-${r + 1}`, () => runPath(path, r, from, to));
+          results[path].push(m);
+          show(`round ${r + 1}: ${LABEL[path]}`, m);
+        }
+      }
 
-      await verifyStored(clients, stacks.raw1.tables.events, sampleItems(ROWS, gen, before[0]!, before[1]!, 100));
-      await verifyStored(clients, stacks.raw2.tables.events, sampleItems(ROWS, gen, after[0]!, after[1]!, 100));
       const sample = sampleItems(ROWS, gen, 0, ROWS, 200);
-      await verifyStored(clients, stacks.api.tables.events, sample);
-      await verifyStored(clients, stacks.cli.tables.events, sample);
+      for (const path of order) await verifyStored(clients, stacks[path].tables.events, sample);
 
-      report.rawRate = (raw1.rows / raw1.seconds + raw2.rows / raw2.seconds) / 2;
+      const total = (ms: Measurement[]): Measurement => ms.reduce((a, b) => addMeasurements(a, b));
+      const perRound = (path: PathName): number[] => results[path].map((m) => m.rows / m.seconds);
+      const raw = total(results.raw);
+      report.rawRate = raw.rows / raw.seconds;
+      const lanes = CLI_OPTIONS.lanes || CLI_OPTIONS.batchSize ? `${CLI_OPTIONS.lanes ?? 'default'} lanes × ${CLI_OPTIONS.batchSize ?? 'default'} rows` : 'the CLI defaults';
       report.throughput.push(
-        { path: `raw BatchWriteItem ×${RAW_CONCURRENCY}, before`, m: raw1 },
-        { path: `raw BatchWriteItem ×${RAW_CONCURRENCY}, after`, m: raw2 },
-        { path: `HTTP API, NDJSON × ${int.format(API_BATCH)}, ${API_INFLIGHT} in flight`, m: api, target: 0.5 },
-        { path: `CLI ingestFile (${lanes})`, m: cli, target: 0.7 },
+        { path: `raw BatchWriteItem, ${RAW_CONCURRENCY} in flight`, m: raw, rounds: perRound('raw') },
+        { path: `HTTP API, NDJSON × ${int.format(API_BATCH)}, ${API_INFLIGHT} in flight`, m: total(results.api), rounds: perRound('api'), target: 0.5 },
+        { path: `CLI ingestFile (${lanes})`, m: total(results.cli), rounds: perRound('cli'), target: 0.7 },
       );
       report.setup.push(
         `${int.format(ROWS)} events (${int.format(Math.round(fileBytes / ROWS))} bytes a line; ids \`E-<run>-P-00042-<n>\`, 2,000 partners, the nine types in a realistic mix, ` +
           'whole-second times over two years, quantity on logins and views, nps and deal values).',
         `Stores: dynalite (LevelDB on disk) and s3rver from \`startEmbeddedStores\` on a fresh temp data dir, ${
           store.mode === 'child' ? 'in a process of their own (the app, the CLI ingest and the baseline run in the benchmark process)' : 'in the benchmark process with the app, the CLI ingest and the baseline: the single-process layout of `npm start`'
-        }; fresh tables per measurement; ${int.format(WARMUP_ROWS)} rows through every path first.`,
+        }; each path writes into tables of its own; ${int.format(WARMUP_ROWS)} rows through every path first.`,
+        `Interleaved: ${bounds.length} rounds; in each, raw, API and CLI write the same ${int.format(slice)} events in a rotating order. A rate is the path's rows over its total time (the rounds' rates are listed below the table).`,
         `Baseline: the very items ingest stores (validated, with contentHash and ingestedAt) written with BatchWriteItem, 25 a request, ${RAW_CONCURRENCY} in flight ` +
-          `(the most the CLI has in flight: lanes × store concurrency), built ${int.format(RAW_CHUNK)} at a time outside the clock; ` +
-          `${args['raw-full'] ? 'all of them before and again after' : 'the first half before and the second half after'} the two paths; its rate is the mean of the two runs.`,
-        `API: \`POST /v1/events\` over HTTP (@hono/node-server), NDJSON bodies of ${int.format(API_BATCH)} rows, ${API_INFLIGHT} requests in flight. CLI: \`ingestFile\` on an NDJSON file with ${lanes}.`,
+          `(as many as the API path has at most: 4 requests × 4 store requests; the CLI has 2 lanes × 4), built ${int.format(RAW_CHUNK)} at a time outside the clock. ` +
+          'Timed separately at 2 to 32 in flight (`--sweep`), the baseline rate is flat from 4 up.',
+        `API: \`POST /v1/events\` over HTTP (@hono/node-server), NDJSON bodies of ${int.format(API_BATCH)} rows, ${API_INFLIGHT} requests in flight. CLI: \`ingestFile\` on an NDJSON file per round, with ${lanes}.`,
       );
     } finally {
       await apiServer.close();
     }
   } finally {
     close();
+  }
+}
+
+const LABEL: Record<PathName, string> = { raw: 'raw BatchWriteItem', api: 'HTTP API', cli: 'CLI ingestFile' };
+
+function* lines(gen: { tag: string }, from: number, to: number): Generator<string> {
+  let i = 0;
+  for (const line of eventLines(ROWS, gen)) {
+    if (i >= to) return;
+    if (i++ >= from) yield line;
   }
 }
 

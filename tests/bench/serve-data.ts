@@ -4,9 +4,12 @@
  * trained on a modest program, and a 20,000-partner program written into the tables as ingest
  * stores it (schema-normalised, contentHash + ingestedAt, the latest version of each deal).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { generateProgram, type GeneratedProgram } from '../../data/generator';
 import { RECORD_KIND } from '../../data/ingest/record-kinds';
 import { parseWith } from '../../data/schemas/common';
@@ -34,10 +37,46 @@ export interface ServeStack {
   close(): Promise<void>;
 }
 
-/** Embedded stores on disk in this process, fresh tables and the bucket, service deps over them. */
-export async function openStack(): Promise<ServeStack> {
+/**
+ * Where the embedded stores run: 'inproc' is `npm start`'s single process; 'child' puts them in
+ * a process of their own (a store is another service, and both cores work), which is how
+ * the ingest benchmark runs by default.
+ */
+export type StoreLayout = 'inproc' | 'child';
+
+interface RunningStores {
+  dynamoEndpoint: string;
+  s3Endpoint: string;
+  close(): Promise<void>;
+}
+
+async function childStores(dataDir: string): Promise<RunningStores> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', fileURLToPath(new URL('./serve-stores.ts', import.meta.url)), dataDir, LOCAL_BUCKET], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`store process exited with ${code}`)));
+  });
+  const info = JSON.parse(first) as { dynamoEndpoint: string; s3Endpoint: string };
+  return {
+    ...info,
+    close: async () => {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Embedded stores on disk (in this process or a child), fresh tables and the bucket, service deps over them. */
+export async function openStack(layout: StoreLayout): Promise<ServeStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'serve-bench-'));
-  const stores = await startEmbeddedStores({ dataDir, s3Dir: join(dataDir, 's3'), bucket: LOCAL_BUCKET });
+  const stores = layout === 'child' ? await childStores(dataDir) : await startEmbeddedStores({ dataDir, s3Dir: join(dataDir, 's3'), bucket: LOCAL_BUCKET });
   const clients = createAwsClients({ region: 'us-east-1', dynamoEndpoint: stores.dynamoEndpoint, s3Endpoint: stores.s3Endpoint });
   const tables = tableNamesFromPrefix('serve-bench');
   await ensureTables(clients.dynamo, tables);

@@ -5,10 +5,11 @@
  * The bench server is a Hono app that mounts the unchanged product app (createApp) and adds
  * `GET /bench/raw/:id`: the same per-request context (deps, request id, the request log
  * call), the same `authenticate` middleware (one consistent GetItem on the api-keys table),
- * then one raw GetItem of the partner's score item on the scores table. So both routes pay the
- * same HTTP, auth and middleware costs and the comparison isolates what the product handler
- * does beyond one key lookup (params validation, a Query of the partner's scores, the cached
- * run list, shaping the response).
+ * then one raw GetItem of the partner's score item on the scores table. (The product's body
+ * limit does not run for GET requests, so neither route pays it.) So both routes pay the same
+ * HTTP, auth and middleware costs and the comparison isolates what the product handler does
+ * beyond that (params validation, a Query of the partner's scores, the cached run list,
+ * shaping the response).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
