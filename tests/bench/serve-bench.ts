@@ -11,7 +11,7 @@
  *       forward pass of the same weights (target: within 3×).
  *
  * Options: --partners 20000 --years 0.05 --train-partners 1500 --seconds 20 --connections 32
- * --warmup 3 --no-doc (do not touch docs/benchmarks.md).
+ * --warmup 3 --stores inproc|child --no-doc (do not touch docs/benchmarks.md).
  */
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     connections: { type: 'string', default: '32' },
     warmup: { type: 'string', default: '3' },
+    stores: { type: 'string', default: 'inproc' },
     'no-doc': { type: 'boolean', default: false },
   },
 });
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const connections = Number(values.connections);
 
-  const stack = await openStack();
+  if (values.stores !== 'inproc' && values.stores !== 'child') throw new Error('--stores must be inproc or child');
+  const stack = await openStack(values.stores);
   const { deps } = stack;
   say(`stores on disk under ${stack.dataDir} (dynalite + s3rver in this process, as npm start runs them)`);
   try {
