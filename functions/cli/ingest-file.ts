@@ -12,6 +12,12 @@ export interface FileIngestOptions {
   batchSize?: number;
   lanes?: number;
   onProgress?: (bytesRead: number, totalBytes: number, summary: Omit<StreamIngestSummary, 'rejectedSample'>) => void;
+  /**
+   * Bound the old generation's growth while the file is ingested (see boundHeapGrowth). A
+   * process-wide V8 setting, so only the CLI, which owns its process, asks for it: a server
+   * that ingests a file next to its other work keeps V8's own heuristics.
+   */
+  boundHeap?: boolean;
 }
 
 /**
@@ -53,7 +59,7 @@ export async function ingestFile(kind: RecordKindName, file: string, deps: Inges
     },
   });
   const stream = createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(counter);
-  const release = boundHeapGrowth();
+  const release = options.boundHeap ? boundHeapGrowth() : () => undefined;
   try {
     const summary = await ingestStream(kind, recordsOf(stream, format, kind), deps, {
       source: `cli:${basename(file)}`,

@@ -82,6 +82,7 @@ export async function runCli(argv: string[], out: (line: string) => void = (l) =
       const progress = createProgress(1);
       const summary = await ingestFile(sub, file, deps, {
         ...(format ? { format } : {}),
+        boundHeap: true,
         onProgress: (bytes, total, s) => {
           const secs = (performance.now() - started) / 1000;
           progress.update(total > 0 ? bytes / total : 1, `${num.format(s.records)} records, ${num.format(Math.round(s.records / Math.max(secs, 0.001)))}/s`);
