@@ -59,10 +59,16 @@ export function scoreAndExplain(model: LoadedModel, rows: readonly FeatureRow[],
       variants.push(encodeRow(model.serving.encoder, { ...row, values }));
       changed.push(i);
     });
-    const p = model.bundle.predict(variants);
+    const p = model.predict(variants);
     const probability = p[0] ?? 0;
+    // Words are built only for the drivers kept: formatting every feature's label cost more
+    // than the arithmetic of the whole batch.
     const drivers = changed
-      .map((i, k) => {
+      .map((i, k) => ({ i, effect: probability - (p[k + 1] ?? probability) }))
+      .filter((d) => Math.abs(d.effect) >= 0.0005)
+      .sort((a, b) => Math.abs(b.effect) - Math.abs(a.effect))
+      .slice(0, topN)
+      .map(({ i, effect }) => {
         const spec = FEATURE_SPECS[i]!;
         const def = FEATURE_DEFS[i]!;
         const value = displayValue(spec.name, row.values[i]!);
@@ -72,13 +78,9 @@ export function scoreAndExplain(model: LoadedModel, rows: readonly FeatureRow[],
           label: `${def.label}: ${formatValue(def.unit, value)} — peers' median ${formatValue(def.unit, peerMedian)}`,
           value,
           peerMedian,
-          effect: probability - (p[k + 1] ?? probability),
+          effect: Math.round(effect * 10_000) / 10_000,
         };
-      })
-      .filter((d) => Math.abs(d.effect) >= 0.0005)
-      .sort((a, b) => Math.abs(b.effect) - Math.abs(a.effect))
-      .slice(0, topN)
-      .map((d) => ({ ...d, effect: Math.round(d.effect * 10_000) / 10_000 }));
+      });
     results.push({ probability, drivers });
   }
   return results;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { HistoryStore } from '../data/stores/history-store';
 import type { ModelStore, ModelVersionRecord } from '../data/stores/model-store';
 import type { ObjectStore } from '../data/stores/object-store';
-import { loadModel, saveModel, type ServingInfo } from './artifact-store';
+import { readArtifacts, saveModel, type ServingInfo } from './artifact-store';
 import { computePeerMedians } from './explain';
 import { encodeRow, fitEncoder, toDataset } from './features/encode';
 import { churnSnapshots, DEFAULT_HORIZON_DAYS, splitByTime, topPerformerSnapshots } from './labels';
@@ -10,6 +10,7 @@ import { loadAllHistories } from './load-histories';
 import { auc } from './metrics';
 import { currentChampion, newVersionId, promoteVersion } from './registry';
 import { trainAndEvaluate } from './train/pipeline';
+import { fromArtifacts, toArtifacts } from './train/serialize';
 import { TrainingDataError } from './train/errors';
 import type { ModelName, PartnerHistory, Snapshot } from './types';
 
@@ -61,12 +62,15 @@ function trainingOrder(model: ModelName, rows: readonly Snapshot[]): Snapshot[] 
 /** The champion's AUC on this run's holdout rows, or undefined if it cannot read them (its features differ). */
 async function championAucOnHoldout(deps: TrainingDeps, champion: ModelVersionRecord, holdout: Snapshot[]): Promise<number | undefined> {
   try {
-    const loaded = await loadModel(deps.objects, champion.artifactPrefix);
+    // Rebuilt with tfjs, as the new version was evaluated (not with serving's plain-JS pass, which
+    // differs in the 7th decimal): the same model on the same holdout must compare equal.
+    const { artifacts, serving } = await readArtifacts(deps.objects, champion.artifactPrefix);
+    const bundle = await fromArtifacts(artifacts);
     try {
-      const p = loaded.bundle.predict(holdout.map((row) => encodeRow(loaded.serving.encoder, row)));
+      const p = bundle.predict(holdout.map((row) => encodeRow(serving.encoder, row)));
       return auc(p, holdout.map((s) => s.label));
     } finally {
-      loaded.bundle.dispose();
+      bundle.dispose();
     }
   } catch (error) {
     deps.log('the champion cannot be evaluated on this holdout; comparing is skipped', { champion: champion.version, error: (error as Error).message });
@@ -118,7 +122,7 @@ export async function trainModelVersion(deps: TrainingDeps, params: TrainParams)
     const beatsChampion = !champion || championAuc === undefined || evaluation.model.auc > championAuc;
 
     progress('saving artifacts');
-    const prefix = await saveModel(deps.objects, bundle, serving);
+    const prefix = await saveModel(deps.objects, await toArtifacts(bundle), serving);
     const record: ModelVersionRecord = {
       model,
       version,

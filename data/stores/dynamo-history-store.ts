@@ -1,12 +1,30 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Deal } from '../schemas/deal';
 import type { PartnerEvent } from '../schemas/event';
 import type { Partner } from '../schemas/partner';
-import { batchGetAll, readAllPages, type Item } from './dynamo-pages';
-import type { HistoryStore } from './history-store';
+import { mapLimit } from '../util/async';
+import { dynaliteOrder, type ScanOrder } from './dynalite-order';
+import { batchGetAll, readAhead, readAllPages, scanPages, type Item } from './dynamo-pages';
+import type { HistoryStore, PartnerRecords, ShardReadParams, ShardReads } from './history-store';
+import { mergeShard } from './shard-merge';
 import { storeCall } from './store-errors';
 import type { TableNames } from './tables';
 
+export interface HistoryStoreOptions {
+  /**
+   * How shardHistories reads histories: 'query' (two Queries a partner: what DynamoDB is built
+   * for; the default) or 'scan-merge' (one scan of the segment per table or index, merged by
+   * partner: relies on dynalite's scan order, checked item by item). See docs/scoring.md.
+   */
+  shardReads?: ShardReads;
+  /** The scan order the merge relies on and checks (default dynaliteOrder; tests pass another to play a store that scans otherwise). */
+  scanOrder?: ScanOrder;
+}
+
+/** Items a page of the events and deals streams of a scan-merge (well under dynalite's 1 MB page). */
+const MERGE_STREAM_PAGE = 1000;
+/** Partners whose histories are queried at once (query strategy). */
+const QUERY_CONCURRENCY = 8;
 
 const BOOKKEEPING = new Set(['contentHash', 'ingestedAt', 'cohortKey']);
 
@@ -19,6 +37,14 @@ function clean<T>(item: Item): T {
 /** A direct deal is stored without partner attributes (sparse index); the record says null. */
 const toDeal = (item: Item): Deal => ({ partnerId: null, partnerRole: null, ...clean<Omit<Deal, 'partnerId' | 'partnerRole'>>(item) }) as Deal;
 
+/** A partner's event items as partnerEvents returns them: the index sorts by occurredAt; ties keep a stable order by eventId. */
+const toEvents = (items: readonly Item[]): PartnerEvent[] =>
+  items.map((i) => clean<PartnerEvent>(i)).sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : a.eventId < b.eventId ? -1 : 1));
+
+/** A partner's deal items (the table keeps the latest version of each) as partnerDeals returns them. */
+const toDeals = (items: readonly Item[]): Deal[] =>
+  items.map(toDeal).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.dealId < b.dealId ? -1 : 1));
+
 const encodeCursor = (key: Item | undefined): string | undefined => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined);
 const decodeCursor = (cursor: string | undefined): Item | undefined => (cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Item) : undefined);
 
@@ -26,6 +52,7 @@ export class DynamoHistoryStore implements HistoryStore {
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
     private readonly tables: TableNames,
+    private readonly options: HistoryStoreOptions = {},
   ) {}
 
   async listPartners(options: { cursor?: string; limit?: number } = {}): Promise<{ items: Partner[]; nextCursor?: string }> {
@@ -83,13 +110,54 @@ export class DynamoHistoryStore implements HistoryStore {
   }
 
   async partnerEvents(partnerId: string, until?: string): Promise<PartnerEvent[]> {
-    const items = await this.queryAll({ table: this.tables.events, index: 'byPartnerTime', partnerId, sortKey: 'occurredAt', ...(until ? { until } : {}) });
-    // The index sorts by occurredAt; ties keep a stable order by eventId.
-    return items.map((i) => clean<PartnerEvent>(i)).sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : a.eventId < b.eventId ? -1 : 1));
+    return toEvents(await this.queryAll({ table: this.tables.events, index: 'byPartnerTime', partnerId, sortKey: 'occurredAt', ...(until ? { until } : {}) }));
   }
 
   async partnerDeals(partnerId: string, until?: string): Promise<Deal[]> {
-    const items = await this.queryAll({ table: this.tables.deals, index: 'byPartnerCreated', partnerId, sortKey: 'createdAt', ...(until ? { until } : {}) });
-    return items.map(toDeal).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.dealId < b.dealId ? -1 : 1));
+    return toDeals(await this.queryAll({ table: this.tables.deals, index: 'byPartnerCreated', partnerId, sortKey: 'createdAt', ...(until ? { until } : {}) }));
+  }
+
+  shardHistories(params: ShardReadParams): AsyncIterable<PartnerRecords[]> {
+    const reads = params.reads ?? this.options.shardReads ?? 'query';
+    return reads === 'scan-merge' ? this.mergedShard(params) : this.queriedShard(params);
+  }
+
+  /** The segment's partners, cleaned, a Scan page at a time. */
+  private async *partnerPages(params: ShardReadParams): AsyncGenerator<Partner[]> {
+    const input = { TableName: this.tables.partners, Segment: params.segment, TotalSegments: params.segments, Limit: params.pageSize ?? 200 };
+    for await (const items of scanPages(this.ddb, input)) yield items.map((i) => clean<Partner>(i));
+  }
+
+  /** Per partner: two Queries (events, deals), 8 partners at a time. */
+  private async *queriedShard(params: ShardReadParams): AsyncGenerator<PartnerRecords[]> {
+    const { until, include } = params;
+    for await (const page of this.partnerPages(params)) {
+      const partners = include ? page.filter(include) : page;
+      if (partners.length === 0) continue;
+      yield await mapLimit(partners, QUERY_CONCURRENCY, async (partner) => {
+        const [events, deals] = await Promise.all([this.partnerEvents(partner.partnerId, until), this.partnerDeals(partner.partnerId, until)]);
+        return { partner, events, deals };
+      });
+    }
+  }
+
+  /**
+   * The same segment of the partners table and of both partner indexes, merge-joined by
+   * partner (shard-merge.ts): a request per 1,000 items instead of two per partner. Filters
+   * on the sort key are the Queries' key conditions, applied as scan filters.
+   */
+  private async *mergedShard(params: ShardReadParams): AsyncGenerator<PartnerRecords[]> {
+    const segment = { Segment: params.segment, TotalSegments: params.segments };
+    const upTo = (attribute: string): Partial<ScanCommandInput> =>
+      params.until ? { FilterExpression: '#s <= :until', ExpressionAttributeNames: { '#s': attribute }, ExpressionAttributeValues: { ':until': params.until } } : {};
+    const index = (TableName: string, IndexName: string, sortKey: string): AsyncIterable<Item[]> =>
+      readAhead(scanPages(this.ddb, { TableName, IndexName, ...segment, Limit: MERGE_STREAM_PAGE, ...upTo(sortKey) }));
+    const merged = mergeShard(
+      { partners: readAhead(this.partnerPages(params)), events: index(this.tables.events, 'byPartnerTime', 'occurredAt'), deals: index(this.tables.deals, 'byPartnerCreated', 'createdAt') },
+      this.options.scanOrder ?? dynaliteOrder,
+      { segment: params.segment, segments: params.segments },
+      { pageSize: params.pageSize ?? 200, ...(params.include ? { include: params.include } : {}) },
+    );
+    for await (const page of merged) yield page.map((m) => ({ partner: m.partner, events: toEvents(m.events), deals: toDeals(m.deals) }));
   }
 }

@@ -34,6 +34,34 @@ export async function readAllPages(ddb: DynamoDBDocumentClient, input: ({ kind: 
   return items;
 }
 
+/** A Scan (or one segment of it), page by page: memory holds one page. */
+export async function* scanPages(ddb: DynamoDBDocumentClient, input: ScanCommandInput): AsyncGenerator<Item[]> {
+  let start: Item | undefined;
+  do {
+    const page = { ...input, ...(start ? { ExclusiveStartKey: start } : {}) };
+    const out = await storeCall('DynamoDB', () => ddb.send(new ScanCommand(page)));
+    yield out.Items ?? [];
+    start = out.LastEvaluatedKey;
+  } while (start);
+}
+
+/**
+ * Requests the next page as soon as the current one is handed over, so the store works on it
+ * while the consumer works on this one: at most two pages held.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  for (;;) {
+    const result = await next;
+    if (result.done) return;
+    next = iterator.next();
+    // Its failure is thrown where it is awaited, at the next turn; not an unhandled rejection meanwhile.
+    next.catch(() => undefined);
+    yield result.value;
+  }
+}
+
 /**
  * BatchWriteItem in batches of 25, retrying UnprocessedItems with backoff; resolves only
  * when every request is applied, or rejects with StoreUnavailableError.

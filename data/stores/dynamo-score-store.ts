@@ -1,8 +1,8 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../errors';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { StoreUnavailableError, ValidationError } from '../errors';
 import { batchGetAll, batchWriteAll, readAllPages, type Item } from './dynamo-pages';
-import type { ChurnRiskFilter, RunRecord, ScoreRecord, ScoreStore } from './score-store';
-import { storeCall } from './store-errors';
+import type { ChurnRiskFilter, RunRecord, ScoreRecord, ScoreStore, ShardRecorded } from './score-store';
+import { isConditionalCheckFailed, storeCall } from './store-errors';
 
 /** Runs live in the scores table under a partition no partner id can have ('#' is not allowed in ids). */
 const RUNS_PARTITION = '#runs';
@@ -11,9 +11,9 @@ const RUNS_PARTITION = '#runs';
 export const rankKey = (probability: number, partnerId: string): string => `${(1 - probability).toFixed(8)}#${partnerId}`;
 
 const encodeCursor = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-/** A byRun page's LastEvaluatedKey: the table's and the index's keys, all strings, of the cursor's run. */
+/** A byRun page's LastEvaluatedKey: the table's and the index's keys, all non-empty strings (DynamoDB refuses an empty key), of the cursor's run. */
 const isRunKey = (key: unknown, runId: string): key is Item =>
-  !!key && typeof key === 'object' && Object.keys(key).sort().join() === 'partnerId,rankKey,runId,scoreKey' && Object.values(key).every((v) => typeof v === 'string') && (key as Item).runId === runId;
+  !!key && typeof key === 'object' && Object.keys(key).sort().join() === 'partnerId,rankKey,runId,scoreKey' && Object.values(key).every((v) => typeof v === 'string' && v !== '') && (key as Item).runId === runId;
 function decodeCursor(cursor: string): { runId: string; key: Item } {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { runId?: unknown; key?: unknown };
@@ -23,6 +23,19 @@ function decodeCursor(cursor: string): { runId: string; key: Item } {
     // fall through
   }
   throw new ValidationError('cursor is not one this API returned.', [{ path: 'query.cursor', message: 'is not a cursor from a previous page' }]);
+}
+
+const toRun = ({ partnerId: _p, scoreKey: _k, ...run }: Item): RunRecord => run as unknown as RunRecord;
+
+/** Runs an update whose condition may fail: undefined when it did, its new attributes when it did not. */
+async function conditionalUpdate(ddb: DynamoDBDocumentClient, input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<Item | undefined> {
+  try {
+    const out = await storeCall('DynamoDB', () => ddb.send(new UpdateCommand({ ...input, ReturnValues: 'ALL_NEW' })));
+    return out.Attributes ?? {};
+  } catch (error) {
+    if (error instanceof StoreUnavailableError && isConditionalCheckFailed(error.cause)) return undefined;
+    throw error;
+  }
 }
 
 const toScore = ({ scoreKey: _k, rankKey: _r, ...rest }: Item): ScoreRecord => rest as unknown as ScoreRecord;
@@ -46,7 +59,39 @@ export class DynamoScoreStore implements ScoreStore {
       ScanIndexForward: false,
       ConsistentRead: true,
     });
-    return items.map(({ partnerId: _p, scoreKey: _k, ...run }) => run as unknown as RunRecord);
+    return items.map(toRun);
+  }
+
+  /**
+   * No transactions: the shard's entry is one key of the run item's shardScored map (written
+   * again with the same value when a shard is retried), and completion is a conditional
+   * running → complete that only one caller can win. Both are conditioned on the attempt's
+   * startedAt, so a shard of an earlier attempt cannot count towards a restarted run.
+   */
+  async recordShard(run: { asOf: string; startedAt: string }, shard: number, scored: number, now: string): Promise<ShardRecorded> {
+    const Key = { partnerId: RUNS_PARTITION, scoreKey: run.asOf };
+    const recorded = await conditionalUpdate(this.ddb, {
+      TableName: this.table,
+      Key,
+      UpdateExpression: 'SET #m.#k = :n',
+      ConditionExpression: 'startedAt = :s AND attribute_exists(#m)',
+      ExpressionAttributeNames: { '#m': 'shardScored', '#k': String(shard) },
+      ExpressionAttributeValues: { ':n': scored, ':s': run.startedAt },
+    });
+    if (!recorded) return { outcome: 'superseded' };
+    const after = toRun(recorded);
+    const done = Object.entries(after.shardScored ?? {}).filter(([k]) => Number(k) < (after.shards ?? 1));
+    if (after.status !== 'running' || done.length < (after.shards ?? 1)) return { outcome: 'recorded', run: after };
+    const total = done.reduce((sum, [, n]) => sum + n, 0);
+    const completed = await conditionalUpdate(this.ddb, {
+      TableName: this.table,
+      Key,
+      UpdateExpression: 'SET #st = :complete, completedAt = :at, scored = :total',
+      ConditionExpression: '#st = :running AND startedAt = :s',
+      ExpressionAttributeNames: { '#st': 'status' },
+      ExpressionAttributeValues: { ':complete': 'complete', ':running': 'running', ':at': now, ':total': total, ':s': run.startedAt },
+    });
+    return completed ? { outcome: 'completed', run: toRun(completed) } : { outcome: 'recorded', run: after };
   }
 
   private batchWrite(requests: Item[]): Promise<void> {

@@ -40,6 +40,17 @@ export interface RunRecord {
   scored?: number;
   models: { churn: string; topPerformer?: string };
   jobId?: string;
+  /** Shards the run is split into (parallel-scan segments of the partners). */
+  shards?: number;
+  /** Shards done so far, by shard number, with how many partners each scored (set `{}` when a run starts). */
+  shardScored?: Record<string, number>;
+}
+
+/** What recording a shard did: the run it left, and whether this call completed the run. */
+export interface ShardRecorded {
+  /** 'superseded': the run was restarted (another startedAt) or is gone; nothing was recorded. */
+  outcome: 'recorded' | 'completed' | 'superseded';
+  run?: RunRecord;
 }
 
 export interface ChurnRiskFilter {
@@ -51,6 +62,13 @@ export interface ChurnRiskFilter {
 
 export interface ScoreStore {
   putRun(run: RunRecord): Promise<void>;
+  /**
+   * Records shard `shard` of the attempt of `run` (asOf + startedAt) as done with `scored`
+   * partners; recording it again stores the same entry, never a second one. When every shard
+   * is recorded, marks the run complete (scored = the shards' sum, completedAt = `now`): exactly
+   * one caller gets 'completed'.
+   */
+  recordShard(run: { asOf: string; startedAt: string }, shard: number, scored: number, now: string): Promise<ShardRecorded>;
   /** Runs, newest asOf first. */
   listRuns(): Promise<RunRecord[]>;
   putScores(scores: readonly ScoreRecord[]): Promise<void>;

@@ -1,5 +1,4 @@
 import { ServiceError } from '../../data/errors';
-import { trainModelVersion } from '../../models/training-run';
 import { runScoring } from '../../models/scoring-run';
 import type { ModelName } from '../../models/types';
 import type { ServiceDeps } from '../deps';
@@ -17,6 +16,8 @@ export async function runJob(deps: ServiceDeps, jobId: string): Promise<void> {
     let result: unknown;
     if (job.type === 'train') {
       const params = job.params as { model: ModelName; asOf: string; horizonDays?: number };
+      // Loaded here, on the first training job: training needs TensorFlow.js, serving and scoring jobs do not.
+      const { trainModelVersion } = await import('../../models/training-run');
       result = await trainModelVersion(
         { history: deps.history, models: deps.models, objects: deps.objects, log: (message, fields) => deps.logger.info(message, { jobId, ...fields }) },
         { ...params, jobId, onProgress: (progress) => void deps.jobs.progress(jobId, progress).catch(() => undefined) },
@@ -24,7 +25,15 @@ export async function runJob(deps: ServiceDeps, jobId: string): Promise<void> {
     } else if (job.type === 'score') {
       const params = job.params as { asOf: string };
       result = await runScoring(
-        { history: deps.history, models: deps.models, scores: deps.scores, modelCache: deps.modelCache, bands: deps.bands, log: (message, fields) => deps.logger.info(message, { jobId, ...fields }) },
+        {
+          history: deps.history,
+          models: deps.models,
+          scores: deps.scores,
+          modelCache: deps.modelCache,
+          bands: deps.bands,
+          log: (message, fields) => deps.logger.info(message, { jobId, ...fields }),
+          warn: (message, fields) => deps.logger.warn(message, { jobId, ...fields }),
+        },
         { asOf: params.asOf, jobId, onProgress: (progress) => void deps.jobs.progress(jobId, progress).catch(() => undefined) },
       );
     } else {

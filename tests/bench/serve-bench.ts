@@ -18,10 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { currentBackend } from '../../models/backend';
 import { openStack, loadProgram, trainChampions } from './serve-data';
-import { measureForward } from './serve-forward';
+import { forwardSetup, measureForward } from './serve-forward';
 import { measureRoutes, startBenchServer } from './serve-http';
 import { markdownSection, printTable, updateBenchmarksDoc, verdicts, type ServeReport } from './serve-report';
-import { measureScoring } from './serve-scoring';
+import { measureScoring, requestSummary } from './serve-scoring';
+import { emitBenchResult, serveBenchResult } from './bench-results';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -77,7 +78,8 @@ async function main(): Promise<void> {
     const { run, raw } = scoring;
     say(`  run: ${int.format(run.scored)} partners in ${secs(run.seconds)} = ${int.format(run.scored / run.seconds)} partners/s (CPU ${secs(run.cpuSeconds)})`);
     const ph = run.phases;
-    say(`  run phases: histories ${secs(ph.histories)} (${int.format(ph.historyQueries)} Queries), scoring ${secs(ph.score)}, writes ${secs(ph.write)}, partner scans ${secs(ph.list)}`);
+    say(`  run: ${ph.shards} shards; requests: ${requestSummary(ph.requests)}`);
+    say(`  alone, after the run: reading every shard's histories ${secs(ph.read.seconds)} (CPU ${secs(ph.read.cpuSeconds)}), scoring them ${secs(ph.score.seconds)} (CPU ${secs(ph.score.cpuSeconds)})`);
     say(`  raw: ${int.format(raw.items)} items in ${secs(raw.seconds)} = ${int.format(raw.items / raw.seconds)} items/s (CPU ${secs(raw.cpuSeconds)}, ${int.format(raw.bytes / raw.items)} bytes an item)`);
 
     say(`(b) ${connections} connections, ${seconds} s a route (after ${values.warmup} s warm-up each)…`);
@@ -93,9 +95,9 @@ async function main(): Promise<void> {
       say(`  ${name}: ${int.format(r.rps)} req/s, p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms, errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}; server CPU ${r.cpuMsPerRequest.toFixed(2)} ms a request`);
     }
 
-    say('(c) in-process predict vs hand-written forward pass…');
+    say('(c) in-process predict (plain-JS forward pass) vs hand-written forward pass, tfjs for information…');
     const forward = await measureForward(deps, program.sample, AS_OF, backend);
-    say(`  predict ${forward.predictMicros.toFixed(1)} µs, hand-written ${forward.handMicros.toFixed(2)} µs, p ${forward.probability.toFixed(6)} vs ${forward.handProbability.toFixed(6)}`);
+    say(`  predict ${forward.predictMicros.toFixed(2)} µs, hand-written ${forward.handMicros.toFixed(2)} µs, tfjs ${forward.tfjsMicros.toFixed(1)} µs; p ${forward.probability.toFixed(6)} vs ${forward.handProbability.toFixed(6)} vs ${forward.tfjsProbability.toFixed(6)}`);
 
     const report: ServeReport = {
       scoring,
@@ -107,14 +109,15 @@ async function main(): Promise<void> {
       setup: [
         `Layout: \`npm start\`'s: dynalite (LevelDB on a temp dir on disk) and s3rver in the benchmark process, which also runs the scoring run and serves the app; autocannon runs in a child process. Fresh tables for the run.`,
         `Models: both champions trained first with trainModelVersion on a ${int.format(trained.partners)}-partner generated program (2.5 years), saved to the same stores (${trained.results.map((t) => `${t.model} AUC ${t.metrics.auc.toFixed(3)}`).join(', ')}; ${secs(trained.seconds)}).`,
-        `Data: generateProgram with ${int.format(program.partners)} partners and ${years} years of history (${int.format(program.events)} events, ${int.format(program.deals)} deals; about ${Math.round(program.events / program.partners)} events a partner), written as ingest stores the items (BatchWriteItem, setup: ${secs(program.writeSeconds)}). A shorter history than the demo's keeps the whole run under 10 minutes on 2 cores: dynalite stores ~2,000 items/s, so the demo's 2.5 years (~5M events at 20,000 partners) would take about 40 minutes to load. Scoring reads a partner's history with two Queries whatever its length; longer histories make each Query return more items.`,
-        `(a) runScoring as of ${AS_OF} (the first run, so no previous run to diff against), timed end to end; raw: the ${int.format(raw.items)} items it stored (as putScores received them, plus scoreKey and rankKey), re-keyed to a fresh run (another scoreKey and runId, so the product never shows them), BatchWriteItem 25 a request, 4 in flight (putScores' batching). The run's phases are timed by thin delegating wrappers of its two stores.`,
+        `Data: generateProgram with ${int.format(program.partners)} partners and ${years} years of history (${int.format(program.events)} events, ${int.format(program.deals)} deals; about ${Math.round(program.events / program.partners)} events a partner), written as ingest stores the items (BatchWriteItem, setup: ${secs(program.writeSeconds)}). A shorter history than the demo's keeps the whole run under 10 minutes on 2 cores: dynalite stores ~2,000 items/s, so the demo's 2.5 years (~5M events at 20,000 partners) would take about 40 minutes to load. A scoring shard reads histories with Scan pages of 1,000 items (scan-merge), so longer histories cost requests in proportion to their items.`,
+        `(a) runScoring as of ${AS_OF} (${run.phases.shards} shards, 2 at a time; the first run, so no previous run to diff against), timed end to end; raw: the ${int.format(raw.items)} items it stored (as putScores received them, plus scoreKey and rankKey), re-keyed to a fresh run (another scoreKey and runId, so the product never shows them), BatchWriteItem 25 a request, 4 in flight (putScores' batching). The run's requests are counted on the SDK client; after the raw writes, the same shards' histories are read and scored again (nothing written) to time reading and scoring each on its own.`,
         `(b) one ops key; both routes pass the same request middleware and the same \`authenticate\` (one GetItem of the key), so the ratio isolates the handler: the product route's zod params + Query of the partner's scores + cached run list, against one GetItem. Requests rotate over the ${int.format(routes.ids)} scored partners. Each partition then holds two items (the run's, and the raw baseline's, which the product filters out as not of a completed run); after many weekly runs the product's Query returns up to 32 items a request, which this run does not show.`,
-        `(c) churn champion ${forward.modelVersion} loaded with loadModel; one partner's buildFeatures + encodeRow vector (${forward.inputs} values, ${forward.hidden} hidden units); best of 9 timed rounds each (2,000 calls a round for predict, 50,000 for the hand-written pass).`,
+        forwardSetup(forward),
       ],
     };
     say('');
     printTable(report, say);
+    emitBenchResult(serveBenchResult(report));
     const v = verdicts(report);
     if (!values['no-doc']) {
       updateBenchmarksDoc(DOC, markdownSection(report));

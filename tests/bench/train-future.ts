@@ -117,48 +117,44 @@ export async function evaluateFuture(
 ): Promise<FutureEvaluation> {
   const end = parseAsOf(endIso);
   const loaded = await loadModel(objects, prefix);
-  try {
-    let targets: Target[];
-    let threshold: number | undefined;
-    let population: string;
-    if (model === 'churn') {
-      const horizon = loaded.serving.horizonDays ?? DEFAULT_HORIZON_DAYS;
-      targets = churnTargets(histories, truth, end, horizon);
-      population = `partners active at ${endIso.slice(0, 10)}; positive = churns in the next ${horizon} days`;
-    } else {
-      const t = topPerformerThreshold(histories, end);
-      if (t === null) throw new Error('no top-performer threshold at end');
-      threshold = t;
-      targets = topTargets(histories, truth, end, t);
-      population = `partners active at ${endIso.slice(0, 10)} within their first ${FIRST_YEAR_DAYS} days; positive = complete first-year revenue ≥ ${Math.round(t).toLocaleString('en-US')}`;
-    }
-    const x = targets.map((t) => encodeRow(loaded.serving.encoder, buildFeaturesAt(t.history, end)));
-    const y = targets.map((t) => t.label);
-    const p = loaded.bundle.predict(x);
-    const q = loaded.bundle.predictBaseline(x);
-    const out: FutureEvaluation = {
-      model,
-      population,
-      rows: y.length,
-      positives: y.reduce<number>((s, v) => s + v, 0),
-      metrics: { model: classificationMetrics(p, y), baseline: classificationMetrics(q, y) },
-      aucDifference: bootstrapAucDifference(p, q, y),
-      truthCheck: checkTruth(model, histories, truth, end),
-    };
-    if (threshold !== undefined) {
-      out.threshold = threshold;
-      const keep = targets.map((t, i) => (end - timeMs(t.history.partner.joinedAt) >= 30 * DAY_MS ? i : -1)).filter((i) => i >= 0);
-      const pick = <T>(a: readonly T[]): T[] => keep.map((i) => a[i] as T);
-      const [ys, ps, qs] = [pick(y), pick(p), pick(q)];
-      out.trainedAges = {
-        rows: ys.length,
-        positives: ys.reduce<number>((s, v) => s + v, 0),
-        modelAuc: classificationMetrics(ps, ys).auc,
-        baselineAuc: classificationMetrics(qs, ys).auc,
-      };
-    }
-    return out;
-  } finally {
-    loaded.bundle.dispose();
+  let targets: Target[];
+  let threshold: number | undefined;
+  let population: string;
+  if (model === 'churn') {
+    const horizon = loaded.serving.horizonDays ?? DEFAULT_HORIZON_DAYS;
+    targets = churnTargets(histories, truth, end, horizon);
+    population = `partners active at ${endIso.slice(0, 10)}; positive = churns in the next ${horizon} days`;
+  } else {
+    const t = topPerformerThreshold(histories, end);
+    if (t === null) throw new Error('no top-performer threshold at end');
+    threshold = t;
+    targets = topTargets(histories, truth, end, t);
+    population = `partners active at ${endIso.slice(0, 10)} within their first ${FIRST_YEAR_DAYS} days; positive = complete first-year revenue ≥ ${Math.round(t).toLocaleString('en-US')}`;
   }
+  const x = targets.map((t) => encodeRow(loaded.serving.encoder, buildFeaturesAt(t.history, end)));
+  const y = targets.map((t) => t.label);
+  const p = loaded.predict(x);
+  const q = loaded.predictBaseline(x);
+  const out: FutureEvaluation = {
+    model,
+    population,
+    rows: y.length,
+    positives: y.reduce<number>((s, v) => s + v, 0),
+    metrics: { model: classificationMetrics(p, y), baseline: classificationMetrics(q, y) },
+    aucDifference: bootstrapAucDifference(p, q, y),
+    truthCheck: checkTruth(model, histories, truth, end),
+  };
+  if (threshold !== undefined) {
+    out.threshold = threshold;
+    const keep = targets.map((t, i) => (end - timeMs(t.history.partner.joinedAt) >= 30 * DAY_MS ? i : -1)).filter((i) => i >= 0);
+    const pick = <T>(a: readonly T[]): T[] => keep.map((i) => a[i] as T);
+    const [ys, ps, qs] = [pick(y), pick(p), pick(q)];
+    out.trainedAges = {
+      rows: ys.length,
+      positives: ys.reduce<number>((s, v) => s + v, 0),
+      modelAuc: classificationMetrics(ps, ys).auc,
+      baselineAuc: classificationMetrics(qs, ys).auc,
+    };
+  }
+  return out;
 }

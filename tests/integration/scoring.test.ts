@@ -614,6 +614,7 @@ describe('scoring runs, partner scores, churn-risk lists and ad-hoc scores', () 
     const written: string[] = [];
     const faulty: ScoreStore = {
       putRun: (run) => real.putRun(run),
+      recordShard: (run, shard, scored, now) => real.recordShard(run, shard, scored, now),
       listRuns: () => real.listRuns(),
       deleteRunScores: (runId) => real.deleteRunScores(runId),
       getScores: (ids, at) => real.getScores(ids, at),

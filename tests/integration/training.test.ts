@@ -7,7 +7,7 @@ import type { Partner } from '../../data/schemas/partner';
 import { asOfInstant } from '../../data/schemas/as-of';
 import type { ModelVersionRecord } from '../../data/stores/model-store';
 import type { RecordKindName } from '../../data/stores/record-store';
-import { loadModel, type LoadedModel } from '../../models/artifact-store';
+import { loadModel, readArtifacts, type LoadedModel } from '../../models/artifact-store';
 import { formatValue, peerMediansFor, scoreAndExplain } from '../../models/explain';
 import { buildFeatures } from '../../models/features/build-features';
 import { encodeRow } from '../../models/features/encode';
@@ -15,6 +15,7 @@ import { displayValue, FEATURE_DEFS } from '../../models/features/feature-defs';
 import { churnSnapshots, splitByTime } from '../../models/labels';
 import { loadAllHistories, loadHistory } from '../../models/load-histories';
 import { classificationMetrics } from '../../models/metrics';
+import { fromArtifacts } from '../../models/train/serialize';
 import type { FeatureRow, ModelName, Snapshot } from '../../models/types';
 import { startTestStack, type TestStack } from '../helpers/test-stack';
 
@@ -318,82 +319,83 @@ describe('training through the API, end to end', () => {
     const holdout = splitByTime(snapshots, { model: 'churn', horizonDays: HORIZON_DAYS }).holdout;
     expect(holdout.length).toBe(record.metrics.rows);
 
+    // As serving loads it (plain-JS forward pass), twice; and rebuilt with tfjs, as training evaluated it.
     const a = await loadModel(stack.deps.objects, record.artifactPrefix);
     const b = await loadModel(stack.deps.objects, record.artifactPrefix);
+    const evaluated = await fromArtifacts((await readArtifacts(stack.deps.objects, record.artifactPrefix)).artifacts);
     try {
       expect(a.serving).toMatchObject({ model: 'churn', version: record.version, asOf: END_INSTANT, horizonDays: HORIZON_DAYS });
       expect(b.serving).toEqual(a.serving);
       const x = holdout.map((row: Snapshot) => encodeRow(a.serving.encoder, row));
-      const pa = a.bundle.predict(x);
-      const pb = b.bundle.predict(x);
+      const pa = a.predict(x);
+      const pb = b.predict(x);
+      const pt = evaluated.predict(x);
       expect(pa).toHaveLength(holdout.length);
       pa.forEach((p, i) => {
         expect(p).toBeGreaterThanOrEqual(0);
         expect(p).toBeLessThanOrEqual(1);
         expect(Math.abs(p - pb[i]!)).toBeLessThan(1e-9);
+        // Served probabilities are the evaluated model's (float64 vs tfjs float32 arithmetic).
+        expect(Math.abs(p - pt[i]!)).toBeLessThan(1e-6);
       });
       // Not a constant model.
       expect(Math.max(...pa) - Math.min(...pa)).toBeGreaterThan(1e-3);
 
       const y = holdout.map((s) => s.label);
-      const measured = classificationMetrics(pa, y);
-      const baseline = classificationMetrics(a.bundle.predictBaseline(x), y);
+      const measured = classificationMetrics(pt, y);
+      const baseline = classificationMetrics(a.predictBaseline(x), y);
       for (const key of METRIC_KEYS) {
         expect(Math.abs((measured as unknown as Record<string, number>)[key]! - (record.metrics as unknown as Record<string, number>)[key]!), key).toBeLessThan(1e-9);
         expect(Math.abs((baseline as unknown as Record<string, number>)[key]! - (record.baselineMetrics as unknown as Record<string, number>)[key]!), `baseline ${key}`).toBeLessThan(1e-9);
       }
+      expect(Math.abs(classificationMetrics(pa, y).auc - record.metrics.auc!)).toBeLessThan(1e-4);
     } finally {
-      a.bundle.dispose();
-      b.bundle.dispose();
+      evaluated.dispose();
     }
   });
 
   it('explains scores of active partners: at most 5 drivers, largest effect first, worded for a person', async () => {
     const record = await championRecord('churn');
     const model: LoadedModel = await loadModel(stack.deps.objects, record.artifactPrefix);
-    try {
-      // Active partners of every tier.
-      const active = program.partners.filter((p) => p.status === 'active');
-      const picked = [...new Set(active.map((p) => p.tier))].flatMap((tier) => active.filter((p) => p.tier === tier).slice(0, 2));
-      expect(picked.length).toBeGreaterThanOrEqual(6);
-      const rows = await Promise.all(picked.map((p) => featuresOf(p.partnerId, END)));
-      const explained = scoreAndExplain(model, rows);
-      expect(explained).toHaveLength(rows.length);
-      // The scores are the model's own probabilities for these rows.
-      const direct = model.bundle.predict(rows.map((r) => encodeRow(model.serving.encoder, r)));
+    // Active partners of every tier.
+    const active = program.partners.filter((p) => p.status === 'active');
+    const picked = [...new Set(active.map((p) => p.tier))].flatMap((tier) => active.filter((p) => p.tier === tier).slice(0, 2));
+    expect(picked.length).toBeGreaterThanOrEqual(6);
+    const rows = await Promise.all(picked.map((p) => featuresOf(p.partnerId, END)));
+    const explained = scoreAndExplain(model, rows);
+    expect(explained).toHaveLength(rows.length);
+    // The scores are the model's own probabilities for these rows.
+    const direct = model.predict(rows.map((r) => encodeRow(model.serving.encoder, r)));
 
-      let withDrivers = 0;
-      explained.forEach(({ probability, drivers }, n) => {
-        const row = rows[n]!;
-        expect(Math.abs(probability - direct[n]!)).toBeLessThan(1e-6);
-        expect(probability).toBeGreaterThanOrEqual(0);
-        expect(probability).toBeLessThanOrEqual(1);
-        expect(drivers.length).toBeLessThanOrEqual(5);
-        if (drivers.length > 0) withDrivers++;
-        expect(new Set(drivers.map((d) => d.feature)).size).toBe(drivers.length);
-        for (let k = 1; k < drivers.length; k++) expect(Math.abs(drivers[k - 1]!.effect)).toBeGreaterThanOrEqual(Math.abs(drivers[k]!.effect));
+    let withDrivers = 0;
+    explained.forEach(({ probability, drivers }, n) => {
+      const row = rows[n]!;
+      expect(Math.abs(probability - direct[n]!)).toBeLessThan(1e-6);
+      expect(probability).toBeGreaterThanOrEqual(0);
+      expect(probability).toBeLessThanOrEqual(1);
+      expect(drivers.length).toBeLessThanOrEqual(5);
+      if (drivers.length > 0) withDrivers++;
+      expect(new Set(drivers.map((d) => d.feature)).size).toBe(drivers.length);
+      for (let k = 1; k < drivers.length; k++) expect(Math.abs(drivers[k - 1]!.effect)).toBeGreaterThanOrEqual(Math.abs(drivers[k]!.effect));
 
-        const medians = peerMediansFor(model, row.categories.tier);
-        for (const d of drivers) {
-          expect(Number.isFinite(d.effect)).toBe(true);
-          expect(d.effect).not.toBe(0);
-          const i = FEATURE_DEFS.findIndex((def) => def.name === d.feature);
-          expect(i).toBeGreaterThanOrEqual(0);
-          const def = FEATURE_DEFS[i]!;
-          expect(d.value).toBe(displayValue(def.name, row.values[i]!));
-          expect(d.peerMedian).toBe(displayValue(def.name, medians[i]!));
-          expect(d.label).toBe(`${def.label}: ${formatValue(def.unit, d.value)} — peers' median ${formatValue(def.unit, d.peerMedian)}`);
-          // The effect is the change in probability when this feature alone is set to the peers' median.
-          const values = [...row.values];
-          values[i] = medians[i]!;
-          const [withMedian] = model.bundle.predict([encodeRow(model.serving.encoder, { ...row, values })]);
-          expect(Math.abs(d.effect - (probability - withMedian!))).toBeLessThan(1e-4);
-        }
-      });
-      expect(withDrivers).toBeGreaterThanOrEqual(rows.length - 1);
-    } finally {
-      model.bundle.dispose();
-    }
+      const medians = peerMediansFor(model, row.categories.tier);
+      for (const d of drivers) {
+        expect(Number.isFinite(d.effect)).toBe(true);
+        expect(d.effect).not.toBe(0);
+        const i = FEATURE_DEFS.findIndex((def) => def.name === d.feature);
+        expect(i).toBeGreaterThanOrEqual(0);
+        const def = FEATURE_DEFS[i]!;
+        expect(d.value).toBe(displayValue(def.name, row.values[i]!));
+        expect(d.peerMedian).toBe(displayValue(def.name, medians[i]!));
+        expect(d.label).toBe(`${def.label}: ${formatValue(def.unit, d.value)} — peers' median ${formatValue(def.unit, d.peerMedian)}`);
+        // The effect is the change in probability when this feature alone is set to the peers' median.
+        const values = [...row.values];
+        values[i] = medians[i]!;
+        const [withMedian] = model.predict([encodeRow(model.serving.encoder, { ...row, values })]);
+        expect(Math.abs(d.effect - (probability - withMedian!))).toBeLessThan(1e-4);
+      }
+    });
+    expect(withDrivers).toBeGreaterThanOrEqual(rows.length - 1);
   });
 
   it('features as of a past date, read from the store, do not change when later events and deal updates arrive', async () => {
