@@ -1,5 +1,5 @@
-import { handle } from 'hono/aws-lambda';
 import { createApp } from './app/app';
 import { lambdaDeps } from './lambda-deps';
+import { apiGatewayHandler } from './lambda-events';
 
-export const handler = handle(createApp(lambdaDeps));
+export const handler = apiGatewayHandler(createApp(lambdaDeps('api')));

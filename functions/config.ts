@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { TABLE_KEYS, tableEnvVar, tableNamesFromPrefix, type TableNames } from '../data/stores/tables';
+import { TABLE_KEYS, tableEnvVar, tableNamesFromPrefix, type TableKey, type TableNames } from '../data/stores/tables';
 import { DEFAULT_BANDS, parseBands, type BandThresholds } from '../models/risk-bands';
 import type { Bands } from '../models/scoring';
+import { QUEUE_NAMES, queueEnvVar, type QueueName } from './lambda-functions';
 import { LOG_LEVELS, type LogLevel } from './logger';
 
 export interface ServiceConfig {
@@ -16,6 +17,20 @@ export interface ServiceConfig {
   benchmarkK?: number;
   /** Risk-band thresholds on calibrated probability (RISK_BANDS, TOP_PERFORMER_BANDS: "medium,high"). */
   bands?: Bands;
+  /** On AWS: the SQS queues jobs are sent to (TRAIN_QUEUE_URL, SCORING_QUEUE_URL). */
+  queues?: Partial<Record<QueueName, string>>;
+  /** SQS endpoint override (tests). */
+  sqsEndpoint?: string;
+  /** How a scoring run on AWS is split into shards (SCORING_PARTNERS_PER_SHARD, SCORING_MAX_SHARDS, SCORING_SHARDS). */
+  scoring?: ScoringShardConfig;
+}
+
+export interface ScoringShardConfig {
+  /** Target partners a shard: a run gets ceil(partners / this) shards. */
+  partnersPerShard: number;
+  maxShards: number;
+  /** A fixed shard count, overriding the sizing (tests, experiments). */
+  shards?: number;
 }
 
 /** RISK_BANDS="0.1,0.25" and TOP_PERFORMER_BANDS="0.3,0.6" (the defaults); throws ConfigError when invalid. */
@@ -50,34 +65,58 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ADMIN_API_KEY: z.string().min(1).optional(),
   BENCHMARK_K: benchmarkKSchema,
+  SQS_ENDPOINT: z.url().optional(),
+  SCORING_PARTNERS_PER_SHARD: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+  SCORING_MAX_SHARDS: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  SCORING_SHARDS: z.coerce.number().int().min(1).max(10_000).optional(),
+  ...Object.fromEntries(QUEUE_NAMES.map((q) => [queueEnvVar(q), z.url().optional()])),
   ...Object.fromEntries(TABLE_KEYS.map((k) => [tableEnvVar(k), z.string().min(3).optional()])),
 });
 
 export class ConfigError extends Error {}
 
+/** What one deployable needs from its environment; the Lambda functions bind exactly these (functions/lambda-functions.ts). */
+export interface ConfigNeeds {
+  tables: readonly TableKey[];
+  bucket: boolean;
+  queues: readonly QueueName[];
+}
+
+/**
+ * A table this function is not bound to: its name makes any call fail with an error naming the
+ * variable (IAM refuses it before DynamoDB would look it up).
+ */
+export const unboundTableName = (key: TableKey): string => `unbound.${tableEnvVar(key)}`;
+
 /**
  * Reads the environment once and fails fast, naming every variable that is missing or wrong.
  * Table names come from TABLE_<NAME> variables (set by the CDK bindings) or TABLE_PREFIX.
+ * Without `needs`, every table and the bucket are required (the CLI and other whole-service
+ * processes); a Lambda function passes what it is bound to, and only that is required.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
-  const parsed = envSchema.safeParse(env);
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs?: ConfigNeeds): ServiceConfig {
+  const schema = needs && !needs.bucket ? envSchema.extend({ BUCKET_NAME: z.string().min(3).optional() }) : envSchema;
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const e = parsed.data as z.infer<typeof envSchema> & Record<string, string | undefined>;
   const fromPrefix = e.TABLE_PREFIX ? tableNamesFromPrefix(e.TABLE_PREFIX) : undefined;
+  const required = new Set<TableKey>(needs ? needs.tables : TABLE_KEYS);
   const missing: string[] = [];
   const tables = Object.fromEntries(
     TABLE_KEYS.map((k) => {
       const name = e[tableEnvVar(k)] ?? fromPrefix?.[k];
-      if (!name) missing.push(tableEnvVar(k));
-      return [k, name ?? ''];
+      if (!name && required.has(k)) missing.push(tableEnvVar(k));
+      return [k, name ?? unboundTableName(k)];
     }),
   ) as TableNames;
-  if (missing.length > 0) throw new ConfigError(`Invalid configuration: set TABLE_PREFIX or ${missing.join(', ')}`);
+  for (const queue of needs?.queues ?? []) if (!e[queueEnvVar(queue)]) missing.push(queueEnvVar(queue));
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration: set ${needs ? '' : 'TABLE_PREFIX or '}${missing.join(', ')}`);
+  const queues = Object.fromEntries(QUEUE_NAMES.flatMap((q) => (e[queueEnvVar(q)] ? [[q, e[queueEnvVar(q)]]] : []))) as Partial<Record<QueueName, string>>;
   return {
     region: e.AWS_REGION,
-    bucket: e.BUCKET_NAME,
+    bucket: e.BUCKET_NAME ?? 'unbound.BUCKET_NAME',
     tables,
     ...(e.DYNAMODB_ENDPOINT ? { dynamoEndpoint: e.DYNAMODB_ENDPOINT } : {}),
     ...(e.S3_ENDPOINT ? { s3Endpoint: e.S3_ENDPOINT } : {}),
@@ -85,5 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     ...(e.ADMIN_API_KEY ? { adminApiKey: e.ADMIN_API_KEY } : {}),
     benchmarkK: e.BENCHMARK_K,
     bands: bandsFromEnv(env),
+    ...(Object.keys(queues).length > 0 ? { queues } : {}),
+    ...(e.SQS_ENDPOINT ? { sqsEndpoint: e.SQS_ENDPOINT } : {}),
+    scoring: { partnersPerShard: e.SCORING_PARTNERS_PER_SHARD, maxShards: e.SCORING_MAX_SHARDS, ...(e.SCORING_SHARDS ? { shards: e.SCORING_SHARDS } : {}) },
   };
 }

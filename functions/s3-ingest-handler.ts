@@ -1,4 +1,8 @@
 import { lambdaDeps } from './lambda-deps';
-import { handleS3Event, type S3ObjectCreatedEvent } from './s3-ingest';
+import { lambdaHandler } from './lambda-events';
+import { handleS3Event, type IncomingFileReport, type S3ObjectCreatedEvent } from './s3-ingest';
 
-export const handler = async (event: S3ObjectCreatedEvent): Promise<void> => void (await handleS3Event(lambdaDeps, event));
+const deps = lambdaDeps('ingest');
+
+/** S3 ObjectCreated under incoming/: a failure throws, so Lambda retries the file (ingest is idempotent). */
+export const handler = lambdaHandler((event: S3ObjectCreatedEvent): Promise<IncomingFileReport[]> => handleS3Event(deps, event));

@@ -1,9 +1,27 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Storage } from './storage';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PartnerScoringStack } from './partner-scoring-stack';
 
-// The storage layer, from the same table list the local stack uses. Issue 5 adds the API, ingest,
-// training and scoring functions on top of it.
+// `npx cdk synth|deploy [-c key=value]`: every option below is a context value (cdk.json or -c).
 const app = new App();
-const stack = new Stack(app, 'PartnerScoring', { description: 'Partner scoring service' });
-new Storage(stack, 'Storage', { deletionProtection: app.node.tryGetContext('deletionProtection') !== 'false' });
+const context = (key: string): string | undefined => app.node.tryGetContext(key) as string | undefined;
+const number = (key: string): number | undefined => (context(key) === undefined ? undefined : Number(context(key)));
+const rate = number('apiRateLimit');
+const burst = number('apiBurstLimit');
+const concurrency = number('scoringConcurrency');
+const perShard = number('partnersPerShard');
+const email = context('alarmEmail');
+const schedule = context('nightlyScoring');
+
+new PartnerScoringStack(app, context('stackName') ?? 'PartnerScoring', {
+  description: 'Partner scoring service: HTTP API, ingest, training and scoring on Lambda, DynamoDB, S3',
+  deletionProtection: String(context('deletionProtection')) !== 'false',
+  ...(rate && burst ? { apiThrottle: { rateLimit: rate, burstLimit: burst } } : {}),
+  ...(concurrency ? { scoringConcurrency: concurrency } : {}),
+  ...(perShard ? { partnersPerShard: perShard } : {}),
+  ...(email ? { alarmEmail: email } : {}),
+  ...(schedule ? { nightlyScoring: schedule } : {}),
+});
+// cdk-nag's AWS Solutions pack runs on every synth; an unacknowledged error fails it.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();
