@@ -23,6 +23,8 @@ export function newSecret(): string {
   return `psk_${randomBytes(32).toString('base64url')}`;
 }
 
+const principalOf = (record: ApiKeyRecord): Principal => ({ keyId: record.keyId, role: record.role, ...(record.partnerId ? { partnerId: record.partnerId } : {}) });
+
 function toView(record: ApiKeyRecord): ApiKeyView {
   return {
     id: record.keyId,
@@ -50,7 +52,18 @@ export class ApiKeyService {
     const same = stored.length === presented.length && timingSafeEqual(stored, presented);
     if (!record || !same) throw new UnauthorizedError('Unknown API key.');
     if (record.revokedAt) throw new UnauthorizedError('This API key was revoked.');
-    return { keyId: record.keyId, role: record.role, ...(record.partnerId ? { partnerId: record.partnerId } : {}) };
+    return principalOf(record);
+  }
+
+  /**
+   * An active key by id, with its stored hash (dashboard sessions are signed with it, so a
+   * session dies with its key); undefined when unknown or revoked. One consistent GetItem.
+   */
+  async activeKey(keyId: string): Promise<{ principal: Principal; keyHash: string } | undefined> {
+    if (!/^key_[0-9a-f]{20}$/.test(keyId)) return undefined;
+    const record = await this.store.get(keyId);
+    if (!record || record.revokedAt) return undefined;
+    return { principal: principalOf(record), keyHash: record.keyHash };
   }
 
   async create(input: CreateApiKey, secret: string = newSecret()): Promise<{ id: string; key: string; record: ApiKeyRecord }> {

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { PayloadTooLargeError } from '../../data/errors';
 import type { ServiceDeps } from '../deps';
 import { authenticate, authorize } from './auth';
+import { dashboardApp } from './dashboard';
 import { DOCS_HTML } from './docs-page';
 import { buildOpenApi } from './openapi';
 import { notFound, onError } from './problem';
@@ -43,11 +44,6 @@ function resourceApp(resource: Resource): Hono<AppEnv> {
   return sub;
 }
 
-const LANDING_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Partner scoring</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}a{color:#0550ae}</style></head>
-<body><main><h1>Partner scoring service</h1><p>Churn risk, top-performer likelihood and anonymized peer benchmarks for partner programs.</p>
-<ul><li><a href="/docs">API reference</a></li><li><a href="/openapi.json">OpenAPI document</a></li><li><a href="/health">Health</a></li></ul></main></body></html>`;
-
 /** The one Hono app, served by @hono/node-server locally and by hono/aws-lambda on Lambda. */
 export function createApp(deps: ServiceDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -73,7 +69,8 @@ export function createApp(deps: ServiceDeps): Hono<AppEnv> {
   app.get('/health', (c) => c.json({ status: 'ok', version: SERVICE_VERSION }));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
   app.get('/docs', (c) => c.html(DOCS_HTML));
-  app.get('/', (c) => c.html(LANDING_HTML));
+  // The dashboard (GET / and its pages): sessions instead of bearer keys, the same roles (dashboard/access.ts).
+  app.route('/', dashboardApp());
 
   app.use('/v1/*', authenticate);
   const limitBody = bodyLimit({

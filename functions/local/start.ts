@@ -31,20 +31,23 @@ async function main(): Promise<void> {
     const started = performance.now();
     const { counts } = await loadDemo(deps, config.dataDir, { partners: config.demoPartners });
     say(`demo data loaded: ${counts.partners} partners, ${counts.events} events, ${counts.deals} deal records in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    for (const model of MODEL_NAMES) {
+    // A churn version as of a quarter ago first, so the registry has a version to compare with and promote (dashboard: Models).
+    const now = Date.now();
+    const daysAgo = (days: number): string => new Date(now - days * 86_400_000).toISOString();
+    for (const { model, asOf } of [{ model: 'churn' as const, asOf: daysAgo(90) }, ...MODEL_NAMES.map((model) => ({ model, asOf: daysAgo(0) }))]) {
       const t = performance.now();
-      const result = await trainModelVersion(
-        { history: deps.history, models: deps.models, objects: deps.objects, log: (message, fields) => deps.logger.debug(message, fields) },
-        { model, asOf: new Date().toISOString() },
-      );
-      say(`trained ${model} ${result.version} (${result.status}): holdout AUC ${result.metrics.auc.toFixed(3)}, baseline ${result.baselineMetrics.auc.toFixed(3)}, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      const result = await trainModelVersion({ history: deps.history, models: deps.models, objects: deps.objects, log: (message, fields) => deps.logger.debug(message, fields) }, { model, asOf });
+      say(`trained ${model} ${result.version} as of ${asOf.slice(0, 10)} (${result.status}): holdout AUC ${result.metrics.auc.toFixed(3)}, baseline ${result.baselineMetrics.auc.toFixed(3)}, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     }
-    const t = performance.now();
-    const run = await runScoring(
-      { history: deps.history, models: deps.models, scores: deps.scores, modelCache: deps.modelCache, bands: deps.bands, log: (message, fields) => deps.logger.debug(message, fields) },
-      { asOf: new Date().toISOString() },
-    );
-    say(`scored ${run.scored} active partners as of ${run.asOf} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    // Three monthly runs, so that scores have a history and a change since the previous run.
+    for (const asOf of [daysAgo(60), daysAgo(30), daysAgo(0)]) {
+      const t = performance.now();
+      const run = await runScoring(
+        { history: deps.history, models: deps.models, scores: deps.scores, modelCache: deps.modelCache, bands: deps.bands, log: (message, fields) => deps.logger.debug(message, fields) },
+        { asOf },
+      );
+      say(`scored ${run.scored} active partners as of ${run.asOf} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
   }
 
   const recovered = await recoverJobs(deps);
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
       say(`admin key:   ${keys.admin}`);
       say(`ops key:     ${keys.ops}`);
       say(`partner key: ${keys.partner}  (partner ${keys.partnerId})`);
+      say(`dashboard:   ${url}/ (sign in with one of these keys)`);
       say(`try: curl -H "Authorization: Bearer ${keys.admin}" ${url}/v1/api-keys`);
     }
     say(`data in ${config.dataDir}; API reference at ${url}/docs`);

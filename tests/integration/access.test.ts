@@ -1,10 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createApp, RESOURCES } from '../../functions/app/app';
 import { authenticate, authorize } from '../../functions/app/auth';
+import { DASHBOARD_ROUTES } from '../../functions/app/dashboard';
 import { notFound, onError } from '../../functions/app/problem';
 import { fullPath, honoPath, type AppEnv, type Resource, type RouteSpec } from '../../functions/app/route-spec';
 import { ROLES, type Role } from '../../data/schemas/api-key';
@@ -17,6 +23,13 @@ import { startTestStack, type TestStack } from '../helpers/test-stack';
  * covered without touching this file.
  */
 
+// The comparison of key hashes is watched (and passed through): it must be timingSafeEqual, every time.
+vi.mock('node:crypto', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:crypto')>();
+  return { ...actual, timingSafeEqual: vi.fn(actual.timingSafeEqual) };
+});
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OWN_PARTNER = 'P-ACCESS-OWN';
 const OTHER_PARTNER = 'P-ACCESS-OTHER';
 
@@ -163,8 +176,10 @@ describe('access control', () => {
       for (const route of declared) expect(registered, `${route} is in RESOURCES but not served`).toContain(route);
     });
 
-    it('serves nothing outside /v1 (where there is no authentication) but reads', () => {
-      const outside = createApp(stack.deps).routes.filter((r) => r.method !== 'ALL' && r.path !== '/v1' && !r.path.startsWith('/v1/'));
+    it('serves nothing outside /v1 (where there is no authentication) but reads and the dashboard forms', () => {
+      // The dashboard's forms check a session and a CSRF token instead (tests/browser/dashboard-access.test.ts).
+      const forms = new Set(DASHBOARD_ROUTES.filter((r) => r.method === 'post').map((r) => `POST ${r.path}`));
+      const outside = createApp(stack.deps).routes.filter((r) => r.method !== 'ALL' && r.path !== '/v1' && !r.path.startsWith('/v1/') && !forms.has(`${r.method.toUpperCase()} ${r.path}`));
       expect(outside.length).toBeGreaterThan(0);
       for (const r of outside) expect(['GET', 'HEAD'], `${r.method} ${r.path}`).toContain(r.method.toUpperCase());
     });
@@ -466,6 +481,180 @@ describe('access control', () => {
       expect(body.errors).toBeUndefined();
       expect(stack.logLines.some((line) => line.includes('"level":"error"') && line.includes('secret internals'))).toBe(true);
     });
+  });
+
+  describe('keys in the query string, for every route of the table', () => {
+    /** Spellings a client might use; all are refused, none is ever read as a credential. */
+    const QUERY_NAMES = ['api_key', 'apiKey', 'API_KEY', 'X-Api-Key', 'access_token', 'token', 'key', 'Authorization', 'bearer'];
+    const routes = RESOURCES.flatMap((resource) =>
+      resource.routes.map((route) => ({ label: `${route.method.toUpperCase()} ${fullPath(resource, route)}`, method: route.method.toUpperCase(), path: concretePath(resource, route, OWN_PARTNER), hasBody: !!route.body })),
+    );
+
+    it.each(routes)('$label: a key in the query string is never accepted, with or without a header', async (route) => {
+      const body = route.hasBody ? { rawBody: '[]', headers: { 'content-type': 'application/json' } } : {};
+      for (const name of QUERY_NAMES) {
+        const url = `${route.path}?${encodeURIComponent(name)}=${encodeURIComponent(keys.admin)}`;
+        const alone = await stack.request(route.method, url, body);
+        const problem = await expectProblem(alone, alone.status);
+        expect([400, 401], `${name}: ${JSON.stringify(problem)}`).toContain(alone.status);
+        expect(JSON.stringify(problem)).not.toContain(keys.admin);
+        // Next to a valid header it is refused too: a key in a URL ends up in proxy and access logs.
+        await expectProblem(await stack.request(route.method, url, { key: keys.admin, ...body }), 400);
+      }
+    });
+
+    it('does not take a key from other headers or a cookie either', async () => {
+      for (const headers of [{ 'x-api-key': keys.admin }, { 'api-key': keys.admin }, { cookie: `api_key=${keys.admin}` }, { 'proxy-authorization': `Bearer ${keys.admin}` }] as Record<string, string>[]) {
+        await expectProblem(await stack.request('GET', '/v1/api-keys', { headers }), 401);
+      }
+    });
+  });
+
+  describe('key comparison', () => {
+    const compare = vi.mocked(timingSafeEqual);
+
+    it('compares the whole hash with timingSafeEqual, for unknown, revoked and valid keys alike', async () => {
+      for (const [secret, ok] of [
+        [randomSecret(), false],
+        [keys['revoked key'], false],
+        [keys.ops, true],
+      ] as const) {
+        compare.mockClear();
+        const outcome = await stack.deps.apiKeys.authenticate(secret).then(
+          () => true,
+          () => false,
+        );
+        expect(outcome).toBe(ok);
+        expect(compare).toHaveBeenCalledTimes(1);
+        const [a, b] = compare.mock.calls[0]!;
+        // Two SHA-256 digests: the same length whatever was presented, so nothing is learnt from it.
+        expect([a.byteLength, b.byteLength]).toEqual([32, 32]);
+      }
+    });
+
+    it('refuses a key whose id matches a stored key but whose hash differs in the last digit', async () => {
+      const secret = remember(randomSecret());
+      const hash = sha256(secret);
+      const forged = `${hash.slice(0, -1)}${hash.endsWith('0') ? '1' : '0'}`;
+      await stack.clients.ddb.send(
+        new PutCommand({ TableName: stack.config.tables.apiKeys, Item: { keyId: `key_${hash.slice(0, 20)}`, keyHash: forged, name: 'forged', role: 'admin', createdAt: new Date().toISOString() } }),
+      );
+      await expectProblem(await stack.request('GET', '/v1/api-keys', { key: secret }), 401);
+    });
+
+    it.each([
+      ['the prefix alone', () => 'psk_'],
+      ['a key over 512 characters', () => `psk_${'A'.repeat(600)}`],
+      ['the key in upper case', () => keys.admin.toUpperCase()],
+      ['the key without its prefix', () => keys.admin.slice(4)],
+      ['the key with a Latin-1 character added', () => `${keys.admin}ÿ`],
+      ['the key doubled', () => `${keys.admin}${keys.admin}`],
+      ['the key id instead of the key', () => `key_${sha256(keys.admin).slice(0, 20)}`],
+      ['the key hash instead of the key', () => sha256(keys.admin)],
+    ])('refuses %s with 401', async (_name, key) => {
+      await expectProblem(await stack.request('GET', '/v1/api-keys', { key: key() }), 401);
+    });
+  });
+
+  describe('a full run of the server', () => {
+    it('never writes a key to its output, whatever the requests carry', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'access-run-'));
+      const adminSecret = `bootstrap-${randomBytes(24).toString('hex')}`;
+      const secrets = [adminSecret];
+      const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', 'functions/local/start.ts', '--port', '0', '--data-dir', dataDir, '--no-demo'], {
+        cwd: ROOT,
+        env: { ...process.env, ADMIN_API_KEY: adminSecret, LOG_LEVEL: 'debug', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`not ready:\n${output}`)), 60_000);
+          child.stdout.on('data', () => {
+            const m = /listening on (http:\/\/\S+)/.exec(output);
+            if (m) {
+              clearTimeout(timer);
+              resolve(m[1]!.replace('localhost', '127.0.0.1'));
+            }
+          });
+          void exited.then(() => reject(new Error(`exited:\n${output}`)));
+        });
+        let sent = 0;
+        const call = async (method: string, path: string, init: { key?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Response> => {
+          sent++;
+          const res = await fetch(`${url}${path}`, {
+            method,
+            headers: { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(init.headers ?? {}) },
+            ...(init.body !== undefined ? { body: init.body } : {}),
+            redirect: 'manual',
+          });
+          await res.arrayBuffer();
+          return res;
+        };
+        const create = async (body: Record<string, string>): Promise<{ id: string; key: string }> => {
+          const res = await fetch(`${url}/v1/api-keys`, { method: 'POST', headers: { authorization: `Bearer ${adminSecret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          expect(res.status).toBe(201);
+          const created = (await res.json()) as { id: string; key: string };
+          secrets.push(created.key);
+          return created;
+        };
+        const callers: Record<string, string> = {
+          admin: adminSecret,
+          ops: (await create({ name: 'run ops', role: 'ops' })).key,
+          integration: (await create({ name: 'run integration', role: 'integration' })).key,
+          partner: (await create({ name: 'run partner', role: 'partner', partnerId: OWN_PARTNER })).key,
+        };
+        const revoked = await create({ name: 'run revoked', role: 'ops' });
+        expect((await call('DELETE', `/v1/api-keys/${revoked.id}`, { key: adminSecret })).status).toBe(204);
+        callers.revoked = revoked.key;
+        callers.unknown = randomSecret();
+        secrets.push(callers.unknown);
+
+        // Every route, as every caller; bodies that are valid for ingest and malformed elsewhere.
+        const record = JSON.stringify([{ partnerId: OWN_PARTNER, name: 'Full run', tier: 'gold', region: 'NA', segment: 'SMB', joinedAt: '2024-01-01', status: 'active' }]);
+        for (const resource of RESOURCES) {
+          for (const route of resource.routes) {
+            const path = concretePath(resource, route, OWN_PARTNER);
+            const body = route.body ? (route.body.contentTypes.includes('application/x-ndjson') ? record : '{"probe": ') : undefined;
+            for (const key of Object.values(callers)) await call(route.method.toUpperCase(), path, { key, ...(body !== undefined ? { body } : {}) });
+            await call(route.method.toUpperCase(), `${path}?api_key=${encodeURIComponent(adminSecret)}`);
+            await call(route.method.toUpperCase(), `${path}?token=${encodeURIComponent(callers.ops!)}`, { key: callers.ops! });
+          }
+        }
+        // Malformed headers, a train job the worker runs (and fails: no data), the dashboard's sign-in form.
+        for (const header of [`Basic ${Buffer.from(`admin:${adminSecret}`).toString('base64')}`, adminSecret, `Bearer ${adminSecret} extra`, `Token ${callers.ops}`]) {
+          await call('GET', '/v1/api-keys', { headers: { authorization: header } });
+        }
+        const queued = await fetch(`${url}/v1/models/churn/train`, { method: 'POST', headers: { authorization: `Bearer ${callers.ops}`, 'content-type': 'application/json' }, body: '{}' });
+        expect(queued.status).toBe(202);
+        const { jobId } = (await queued.json()) as { jobId: string };
+        let status = 'queued';
+        for (let i = 0; i < 150 && status !== 'failed' && status !== 'succeeded'; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          status = ((await (await fetch(`${url}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${callers.ops}` } })).json()) as { status: string }).status;
+        }
+        expect(status, 'the train job ran to its end (its logs are part of the run)').toMatch(/^(failed|succeeded)$/);
+        for (const key of [callers.ops!, callers.revoked, 'not-a-key']) {
+          await call('POST', '/sign-in', { body: new URLSearchParams({ key }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url } });
+        }
+        expect(sent).toBeGreaterThan(RESOURCES.length * 7);
+      } finally {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+      // The run logged what it did (requests, the job) and never a secret, nor one's hash.
+      expect(output).toContain('"message":"request"');
+      expect(output.split('\n').length).toBeGreaterThan(RESOURCES.length * 7);
+      for (const secret of secrets) {
+        expect(output.includes(secret), 'a key reached the server output').toBe(false);
+        expect(output.includes(sha256(secret)), "a key's hash reached the server output").toBe(false);
+      }
+    }, 120_000);
   });
 
   // Runs last (vitest keeps file order): everything above has had the chance to log.

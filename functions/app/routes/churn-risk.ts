@@ -9,6 +9,7 @@ import { toCsv } from '../csv';
 import { defineResource } from '../route-spec';
 import { churnRiskItemSchema } from '../score-schemas';
 import { validQuery } from '../validate';
+import type { ServiceDeps } from '../../deps';
 
 const query = z.object({
   tier: shortLabelSchema.optional(),
@@ -21,7 +22,7 @@ const query = z.object({
   asOf: asOfSchema.optional().meta({ description: 'Read the latest run at or before this date instead of the latest run' }),
 });
 
-const toItem = (s: ScoreRecord) => ({
+export const toChurnRiskItem = (s: ScoreRecord) => ({
   partnerId: s.partnerId,
   name: s.name,
   tier: s.tier,
@@ -33,7 +34,39 @@ const toItem = (s: ScoreRecord) => ({
   drivers: s.churn.drivers,
 });
 
+export type ChurnRiskItem = ReturnType<typeof toChurnRiskItem>;
+
 const CSV_COLUMNS = ['partnerId', 'name', 'tier', 'region', 'segment', 'probability', 'riskBand', 'change', 'drivers'] as const;
+
+/** The rows as CSV, drivers joined by " | " (the API's format=csv and the dashboard's export). */
+export const churnRiskCsv = (items: readonly ChurnRiskItem[]): string => toCsv(CSV_COLUMNS, items.map((i) => ({ ...i, drivers: i.drivers.map((d) => d.label).join(' | ') })));
+
+export interface ChurnRiskQuery {
+  tier?: string;
+  region?: string;
+  segment?: string;
+  minProbability?: number;
+  limit: number;
+  cursor?: string;
+  asOf?: string;
+}
+
+/** One page of the ranked list: the latest completed run (or the one at or before asOf, or the one the cursor pins). */
+export async function readChurnRisk(deps: ServiceDeps, q: ChurnRiskQuery): Promise<{ asOf: string | null; runId: string | null; modelVersion: string | null; items: ChurnRiskItem[]; nextCursor: string | null }> {
+  const run = q.cursor ? undefined : await runFor(deps.scores, q.asOf);
+  const runId = q.cursor ? runIdOfCursor(q.cursor) : run?.runId;
+  const page = runId
+    ? await deps.scores.rankedPage(runId, { ...(q.tier ? { tier: q.tier } : {}), ...(q.region ? { region: q.region } : {}), ...(q.segment ? { segment: q.segment } : {}), ...(q.minProbability !== undefined ? { minProbability: q.minProbability } : {}) }, q.limit, q.cursor)
+    : { items: [] };
+  const first = page.items[0];
+  return {
+    asOf: first?.asOf ?? run?.asOf ?? null,
+    runId: runId ?? null,
+    modelVersion: first?.churn.modelVersion ?? run?.models.churn ?? null,
+    items: page.items.map(toChurnRiskItem),
+    nextCursor: page.nextCursor ?? null,
+  };
+}
 
 export const churnRiskResource = defineResource({
   basePath: '/v1/churn-risk',
@@ -57,28 +90,14 @@ export const churnRiskResource = defineResource({
       },
       handler: async (c) => {
         const q = validQuery(c, query);
-        const deps = c.get('deps');
-        const run = q.cursor ? undefined : await runFor(deps.scores, q.asOf);
-        const runId = q.cursor ? runIdOfCursor(q.cursor) : run?.runId;
-        const page = runId
-          ? await deps.scores.rankedPage(runId, { ...(q.tier ? { tier: q.tier } : {}), ...(q.region ? { region: q.region } : {}), ...(q.segment ? { segment: q.segment } : {}), ...(q.minProbability !== undefined ? { minProbability: q.minProbability } : {}) }, q.limit, q.cursor)
-          : { items: [] };
-        const items = page.items.map(toItem);
-        const first = page.items[0];
+        const result = await readChurnRisk(c.get('deps'), q);
         if (q.format === 'csv') {
-          const rows = items.map((i) => ({ ...i, drivers: i.drivers.map((d) => d.label).join(' | ') }));
           c.header('content-type', 'text/csv; charset=utf-8');
           c.header('content-disposition', 'attachment; filename="churn-risk.csv"');
-          if (page.nextCursor) c.header('x-next-cursor', page.nextCursor);
-          return c.body(toCsv(CSV_COLUMNS, rows));
+          if (result.nextCursor) c.header('x-next-cursor', result.nextCursor);
+          return c.body(churnRiskCsv(result.items));
         }
-        return c.json({
-          asOf: first?.asOf ?? run?.asOf ?? null,
-          runId: runId ?? null,
-          modelVersion: first?.churn.modelVersion ?? run?.models.churn ?? null,
-          items,
-          nextCursor: page.nextCursor ?? null,
-        });
+        return c.json(result);
       },
     },
   ],

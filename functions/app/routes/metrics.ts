@@ -47,7 +47,7 @@ const toSchema = z
     return instant;
   });
 
-const programQuery = z.object({ from: fromSchema.optional(), to: toSchema.optional() });
+export const programQuery = z.object({ from: fromSchema.optional(), to: toSchema.optional() });
 
 const count = (description: string) => z.number().int().min(0).meta({ description });
 const rate = (description: string) => z.number().min(0).max(1).nullable().meta({ description });

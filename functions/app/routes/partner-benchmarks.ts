@@ -4,7 +4,8 @@ import { asOfSchema } from '../../../data/schemas/as-of';
 import { partnerIdSchema } from '../../../data/schemas/common';
 import { mapLimit } from '../../../data/util/async';
 import { BENCHMARK_METRIC_NAMES, benchmarkMetrics } from '../../../models/benchmarks/benchmark-metrics';
-import { benchmarkDay, effectiveK, peerBenchmark, widenCohort, withheldBenchmark } from '../../../models/benchmarks/peer-benchmark';
+import { benchmarkDay, effectiveK, peerBenchmark, widenCohort, withheldBenchmark, type PeerBenchmark } from '../../../models/benchmarks/peer-benchmark';
+import type { ServiceDeps } from '../../deps';
 import { isActiveAt } from '../../../models/labels';
 import { loadHistory } from '../../../models/load-histories';
 import { authErrors, problem } from '../common-schemas';
@@ -46,6 +47,31 @@ export const peerBenchmarkSchema = z
   })
   .meta({ id: 'PeerBenchmark' });
 
+/** A partner's peer benchmark as of a date (default now); NotFoundError for an unknown partner. */
+export async function partnerBenchmark(deps: ServiceDeps, id: string, asOf?: string): Promise<PeerBenchmark> {
+  const k = effectiveK(deps.config.benchmarkK);
+  const { day, at } = benchmarkDay(Date.parse(asOf ?? new Date().toISOString()));
+
+  const partner = (await deps.history.getPartners([id])).get(id);
+  if (!partner) throw new NotFoundError(`No partner ${id}.`);
+  // Benchmarks compare members with members: a partner not (or no longer) in the program at asOf sees none.
+  if (!isActiveAt(partner, at)) return withheldBenchmark(id, day, 'partner_not_active');
+
+  const until = new Date(at).toISOString();
+  const choice = await widenCohort(partner, at, k, (spec) => deps.history.partnersInCohort(spec.tier, spec.region, spec.segment));
+  if (choice === null) return withheldBenchmark(id, day, 'cohort_too_small');
+
+  const [ownHistory, ...peerHistories] = await mapLimit([partner, ...choice.peers], 8, (p) => loadHistory(deps.history, p, until));
+  return peerBenchmark({
+    partner,
+    day,
+    k,
+    choice,
+    own: benchmarkMetrics(ownHistory!, at),
+    peers: peerHistories.map((h) => benchmarkMetrics(h, at)),
+  });
+}
+
 export const partnerBenchmarkRoutes: RouteSpec[] = [
   {
     method: 'get',
@@ -61,29 +87,8 @@ export const partnerBenchmarkRoutes: RouteSpec[] = [
     handler: async (c) => {
       const { id } = validParams(c, params);
       const { asOf } = validQuery(c, query);
-      const deps = c.get('deps');
-      const k = effectiveK(deps.config.benchmarkK);
-      const { day, at } = benchmarkDay(Date.parse(asOf ?? new Date().toISOString()));
-
-      const partner = (await deps.history.getPartners([id])).get(id);
-      if (!partner) throw new NotFoundError(`No partner ${id}.`);
-      // Benchmarks compare members with members: a partner not (or no longer) in the program at asOf sees none.
-      if (!isActiveAt(partner, at)) return c.json(withheldBenchmark(id, day, 'partner_not_active'));
-
-      const until = new Date(at).toISOString();
-      const choice = await widenCohort(partner, at, k, (spec) => deps.history.partnersInCohort(spec.tier, spec.region, spec.segment));
-      if (choice === null) return c.json(withheldBenchmark(id, day, 'cohort_too_small'));
-
-      const [ownHistory, ...peerHistories] = await mapLimit([partner, ...choice.peers], 8, (p) => loadHistory(deps.history, p, until));
-      const body = peerBenchmark({
-        partner,
-        day,
-        k,
-        choice,
-        own: benchmarkMetrics(ownHistory!, at),
-        peers: peerHistories.map((h) => benchmarkMetrics(h, at)),
-      });
-      deps.logger.debug('peer benchmark', { requestId: c.get('requestId'), partnerId: id, asOf: day, level: choice.level, metrics: body.metrics.length });
+      const body = await partnerBenchmark(c.get('deps'), id, asOf);
+      c.get('deps').logger.debug('peer benchmark', { requestId: c.get('requestId'), partnerId: id, asOf: body.asOf, metrics: body.metrics.length });
       return c.json(body);
     },
   },
