@@ -26,10 +26,27 @@ export function recordsFromNdjson(text: string): RawRecord[] {
   return out;
 }
 
+/** The first levels of a value, deeper ones elided: a record too deep to serialize is still kept recognisably. */
+function clipped(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth === 0) return '…';
+  if (Array.isArray(value)) return value.slice(0, 20).map((v) => clipped(v, depth - 1));
+  return Object.fromEntries(Object.entries(value).slice(0, 50).map(([k, v]) => [k, clipped(v, depth - 1)]));
+}
+
+function jsonRecord(value: unknown, index: number): RawRecord {
+  try {
+    return { index, raw: JSON.stringify(value) ?? 'null', value };
+  } catch {
+    // JSON.parse takes nesting JSON.stringify cannot walk back (RangeError): no record is nested like that.
+    return { index, raw: JSON.stringify(clipped(value, 8)), parseError: { path: '', message: 'is nested too deeply to be a record' } };
+  }
+}
+
 /** A JSON body: an array of records or `{"items": [...]}`; undefined when it is neither. */
 export function recordsFromJsonValue(body: unknown): RawRecord[] | undefined {
   const items = Array.isArray(body) ? body : body !== null && typeof body === 'object' && Array.isArray((body as { items?: unknown }).items) ? (body as { items: unknown[] }).items : undefined;
-  return items?.map((value, index) => ({ index, raw: JSON.stringify(value) ?? 'null', value }));
+  return items?.map((value, index) => jsonRecord(value, index));
 }
 
 /** Streams NDJSON records from a byte stream without holding the file in memory. */

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../errors';
+import { NotFoundError, StoreUnavailableError, ValidationError } from '../errors';
 import type { ObjectStore } from '../stores/object-store';
 import { RECORD_KINDS, type RecordKindName } from '../stores/record-store';
 import { parseRejects, type RejectEntry } from './archive';
@@ -26,9 +26,13 @@ function keyOf(id: string): { key: string; kind: RecordKindName } {
 }
 
 export async function listRejectBatches(objects: ObjectStore, options: { kind?: RecordKindName; limit?: number; cursor?: string }): Promise<{ items: RejectBatch[]; nextCursor?: string }> {
-  const page = await objects.list(options.kind ? `rejects/${options.kind}/` : 'rejects/', {
-    limit: options.limit ?? 100,
-    ...(options.cursor ? { cursor: options.cursor } : {}),
+  const prefix = options.kind ? `rejects/${options.kind}/` : 'rejects/';
+  const page = await objects.list(prefix, { limit: options.limit ?? 100, ...(options.cursor ? { cursor: options.cursor } : {}) }).catch(async (error: unknown) => {
+    if (!options.cursor || !(error instanceof StoreUnavailableError)) throw error;
+    // S3 refuses a continuation token it did not issue (400; s3rver answers some with a 500). If the
+    // same listing without the token works, the cursor was at fault, not S3: a 400, not "retry".
+    await objects.list(prefix, { limit: 1 });
+    throw new ValidationError('cursor is not one this API returned.', [{ path: 'query.cursor', message: 'is not a cursor from a previous page' }]);
   });
   const items = page.items.map((o) => {
     const id = rejectBatchId(o.key);

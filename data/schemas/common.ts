@@ -13,9 +13,31 @@ export const partnerIdSchema = z
   .regex(ID_PATTERN, 'must be 1–128 characters of A-Za-z0-9._:-')
   .meta({ description: 'Partner id: 1–128 characters of A-Za-z0-9._:-', example: 'P-00042' });
 
-export const recordIdSchema = z.string().min(1).max(128);
+/** An unpaired UTF-16 surrogate (only a JSON \u escape can carry one): not text that UTF-8 stores verbatim. */
+const UNPAIRED_SURROGATE = /[\uD800-\uDFFF]/u;
 
-export const shortLabelSchema = z.string().min(1).max(40);
+/** Text of min–max characters that is valid Unicode, so it is stored and archived exactly as sent. */
+export const textSchema = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !UNPAIRED_SURROGATE.test(s), 'must be valid Unicode text (it holds an unpaired surrogate escape)');
+
+export const recordIdSchema = textSchema(1, 128);
+
+export const shortLabelSchema = textSchema(1, 40);
+
+/**
+ * A number DynamoDB stores as sent: the SDK refuses to write one beyond ±(2^53 − 1) (it would
+ * lose precision) and DynamoDB one of magnitude under 1e-130; either would fail the whole batch.
+ */
+export const storableNumberSchema = z
+  .number()
+  .finite()
+  .min(-Number.MAX_SAFE_INTEGER)
+  .max(Number.MAX_SAFE_INTEGER)
+  .refine((x) => x === 0 || Math.abs(x) >= 1e-130, 'must be 0 or at least 1e-130 in magnitude');
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;

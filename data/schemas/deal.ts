@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateTimeSchema, partnerIdSchema, recordIdSchema } from './common';
+import { isoDateTimeSchema, partnerIdSchema, recordIdSchema, storableNumberSchema } from './common';
 
 export const DEAL_STAGES = ['registered', 'open', 'won', 'lost'] as const;
 export const PARTNER_ROLES = ['sourced', 'influenced'] as const;
@@ -10,7 +10,7 @@ export const dealSchema = z
     dealId: recordIdSchema.meta({ description: 'Deals are upserted by dealId' }),
     partnerId: partnerIdSchema.nullable().meta({ description: 'null for a direct deal' }),
     partnerRole: z.enum(PARTNER_ROLES).nullable(),
-    amount: z.number().finite().min(0),
+    amount: storableNumberSchema.min(0),
     stage: z.enum(DEAL_STAGES),
     createdAt: isoDateTimeSchema,
     closedAt: isoDateTimeSchema.optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateTimeSchema, partnerIdSchema, recordIdSchema } from './common';
+import { isoDateTimeSchema, partnerIdSchema, recordIdSchema, storableNumberSchema } from './common';
 
 export const EVENT_TYPES = [
   'portal_login',
@@ -20,8 +20,8 @@ export const eventSchema = z
     partnerId: partnerIdSchema,
     type: z.enum(EVENT_TYPES),
     occurredAt: isoDateTimeSchema,
-    quantity: z.number().finite().min(0).default(1),
-    value: z.number().finite().optional().meta({ description: 'nps_response: integer 0–10 (required)' }),
+    quantity: storableNumberSchema.min(0).default(1),
+    value: storableNumberSchema.optional().meta({ description: 'nps_response: integer 0–10 (required)' }),
   })
   .superRefine((e, ctx) => {
     if (e.type !== 'nps_response') return;

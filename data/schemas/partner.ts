@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { isoDateSchema, isoDateTimeSchema, partnerIdSchema, shortLabelSchema } from './common';
+import { isoDateSchema, isoDateTimeSchema, partnerIdSchema, shortLabelSchema, textSchema } from './common';
 
 export const PARTNER_STATUSES = ['active', 'churned'] as const;
 
 export const partnerSchema = z
   .strictObject({
     partnerId: partnerIdSchema,
-    name: z.string().min(1).max(200),
+    name: textSchema(1, 200),
     tier: shortLabelSchema.meta({ description: 'e.g. platinum, gold, silver, registered' }),
     region: shortLabelSchema,
     segment: shortLabelSchema,

@@ -32,6 +32,7 @@ import { addMeasurements, apiIngest, cliIngest, rawBatchWrite, verifyStored, typ
 import { currentLoad, markdownSection, printTable, updateBenchmarksDoc, type BenchReport } from './bench-report';
 import { benchClients, provision, ROOT, serveApp, startStore, type StoreHandle, type StoreMode } from './bench-stack';
 import { runCliMemory } from './memory-run';
+import { emitBenchResult, ingestBenchResult } from './bench-results';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -250,6 +251,7 @@ async function main(): Promise<void> {
   report.totalSeconds = (performance.now() - started) / 1000;
   say();
   printTable(report, say);
+  emitBenchResult(ingestBenchResult(report));
   say();
   say(`load average before ${report.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${report.loadAfter.map((l) => l.toFixed(2)).join(' ')}; whole run ${report.totalSeconds.toFixed(0)} s`);
   if (!args['no-docs'] && !args.memory) {

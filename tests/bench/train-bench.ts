@@ -29,6 +29,7 @@ import { buildProgram, writeHistories } from './train-data';
 import { evaluateFuture } from './train-future';
 import { detailLines, markdownSection, printTable, TARGETS, updateBenchmarksDoc, verdicts, type ModelReport } from './train-report';
 import { DirObjectStore } from './train-stores';
+import { emitBenchResult, trainBenchResult } from './bench-results';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_PARTNERS = 3000;
@@ -166,6 +167,7 @@ const report = {
 
 say();
 printTable(report, say);
+emitBenchResult(trainBenchResult(report));
 say();
 for (const line of detailLines(report)) say(line);
 const missed = reports.flatMap((r) => {
