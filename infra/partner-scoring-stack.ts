@@ -22,9 +22,9 @@ export interface PartnerScoringStackProps extends StackProps {
   /** Stage-wide API throttling. */
   apiThrottle?: { rateLimit: number; burstLimit: number };
   /**
-   * Scoring shards processed at once (the SQS event source's maximum concurrency). Default 3: the
-   * byRun index takes every score of a run under one key, whose 1,000 WRU/s caps a run at ~670
-   * partners/s (docs/scaling.md).
+   * Scoring shards processed at once (the SQS event source's maximum concurrency). Default 30: a
+   * run's index writes are spread over 16 keys (16,000 WRU/s), so the lowest ceiling is the events
+   * table's 40,000 RRU/s read quota, ~6,150 partners/s at 200 partners/s a worker (docs/scaling.md).
    */
   scoringConcurrency?: number;
   /** Target partners a scoring shard. */
@@ -34,6 +34,9 @@ export interface PartnerScoringStackProps extends StackProps {
   /** An address subscribed to the alarm topic. */
   alarmEmail?: string;
 }
+
+/** Default scoring shards at once: 30 workers × 200 partners/s = 6,000 partners/s, under the events table's read quota (docs/scaling.md). */
+export const SCORING_CONCURRENCY = 30;
 
 /** Memory, timeout and bundle of each function; what each may touch is functions/lambda-functions.ts. */
 const FUNCTION_SETTINGS: Record<LambdaName, Omit<ServiceFunctionProps, 'name'>> = {
@@ -90,7 +93,7 @@ export class PartnerScoringStack extends Stack {
         const sends: readonly string[] = 'sends' in spec ? spec.sends : [];
         for (const queue of 'sends' in spec ? spec.sends : []) this.queues.bindSender(fn.fn, queue);
         if ('consumes' in spec) {
-          const maxConcurrency = spec.consumes === 'scoring' ? (props.scoringConcurrency ?? 3) : 2;
+          const maxConcurrency = spec.consumes === 'scoring' ? (props.scoringConcurrency ?? SCORING_CONCURRENCY) : 2;
           this.queues.bindConsumer(fn.fn, spec.consumes, { maxConcurrency, alsoSends: sends.includes(spec.consumes) });
         }
         this.monitoring.watchFunction(name, fn.fn);

@@ -28,7 +28,9 @@ export const TABLES = {
   partners: { partitionKey: s('partnerId'), indexes: [{ name: 'byCohort', partitionKey: s('tier'), sortKey: s('cohortKey') }] },
   events: { partitionKey: s('eventId'), indexes: [{ name: 'byPartnerTime', partitionKey: s('partnerId'), sortKey: s('occurredAt') }] },
   deals: { partitionKey: s('dealId'), indexes: [{ name: 'byPartnerCreated', partitionKey: s('partnerId'), sortKey: s('createdAt') }] },
-  scores: { partitionKey: s('partnerId'), sortKey: s('scoreKey'), indexes: [{ name: 'byRun', partitionKey: s('runId'), sortKey: s('rankKey') }] },
+  // byRun is write-sharded: `runPart` is `<runId>#<p>`, p one of RUN_PARTS (dynamo-score-store.ts), so a run's
+  // index writes spread over 16 partition keys instead of one (docs/scaling.md).
+  scores: { partitionKey: s('partnerId'), sortKey: s('scoreKey'), indexes: [{ name: 'byRun', partitionKey: s('runPart'), sortKey: s('rankKey') }] },
   jobs: { partitionKey: s('jobId'), indexes: [] },
   models: { partitionKey: s('model'), sortKey: s('version'), indexes: [] },
   apiKeys: { partitionKey: s('keyId'), indexes: [] },

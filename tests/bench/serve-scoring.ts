@@ -5,7 +5,7 @@
  * concurrency (4 in flight) as DynamoScoreStore.putScores.
  */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { rankKey } from '../../data/stores/dynamo-score-store';
+import { rankKey, runPartKey, runPartOf } from '../../data/stores/dynamo-score-store';
 import type { HistoryStore, ShardReadParams } from '../../data/stores/history-store';
 import type { ScoreRecord, ScoreStore } from '../../data/stores/score-store';
 import { chunk, mapLimit } from '../../data/util/async';
@@ -152,8 +152,8 @@ export async function measureScoring(deps: ServiceDeps, asOf: string, rawAsOf: s
   const stored = [...new Map(written.map((s) => [s.partnerId, s])).values()];
   if (stored.length !== run.value.scored) throw new Error(`the run reported ${run.value.scored} scores but wrote ${stored.length}`);
   const rawRunId = `run_bench_raw_${rawAsOf.replace(/[-:.]/g, '')}`;
-  // The items putScores stored (the record plus scoreKey and rankKey), under the fresh run key.
-  const items = stored.map((s) => ({ ...s, asOf: rawAsOf, runId: rawRunId, scoreKey: rawAsOf, rankKey: rankKey(s.churn.probability, s.partnerId) }));
+  // The items putScores stored (the record plus scoreKey, rankKey and runPart), under the fresh run key.
+  const items = stored.map((s) => ({ ...s, asOf: rawAsOf, runId: rawRunId, scoreKey: rawAsOf, rankKey: rankKey(s.churn.probability, s.partnerId), runPart: runPartKey(rawRunId, runPartOf(s.partnerId)) }));
   const bytes = items.reduce((sum, item) => sum + Buffer.byteLength(JSON.stringify(item)), 0);
   const raw = await timed(() => rawBatchWrite(deps, items, 4));
   const parts = await partsAlone(deps, asOf, shards);

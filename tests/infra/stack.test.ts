@@ -64,6 +64,28 @@ describe('the CDK stack', () => {
     }
   });
 
+  it('write-shards the scores byRun index: runPart (<runId>#<part>) and rankKey, every attribute projected', () => {
+    const scores = resources[tableId('scores')]!.Properties;
+    expect(scores.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'byRun',
+        KeySchema: [
+          { AttributeName: 'runPart', KeyType: 'HASH' },
+          { AttributeName: 'rankKey', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(scores.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'runPart', AttributeType: 'S' },
+        { AttributeName: 'rankKey', AttributeType: 'S' },
+      ]),
+    );
+    // runId stays on the items, but no index is keyed on it any more (one key per run capped a run's writes).
+    expect((scores.AttributeDefinitions as { AttributeName: string }[]).map((a) => a.AttributeName)).not.toContain('runId');
+  });
+
   it('makes deletion protection configurable: off, the tables and buckets go with the stack', () => {
     const dev = Template.fromStack(unprotected).toJSON().Resources as Resources;
     const tables = Object.values(dev).filter((r) => r.Type === 'AWS::DynamoDB::GlobalTable');
@@ -205,7 +227,8 @@ describe('the CDK stack', () => {
   it('sends jobs through SQS queues with dead-letter queues; workers take one message at a time and report failures per message', () => {
     for (const [queue, fn, visibility, concurrency] of [
       ['train', 'train', TRAINING_TIMEOUT_SECONDS * 2, 2],
-      ['scoring', 'scoring', SCORING_TIMEOUT_SECONDS * 6, 3],
+      // 30 scoring shards at once: the write-sharded byRun index no longer caps a run (docs/scaling.md).
+      ['scoring', 'scoring', SCORING_TIMEOUT_SECONDS * 6, 30],
     ] as const) {
       expect(resources[id(stack.queues.queues[queue])]!.Properties).toMatchObject({
         VisibilityTimeout: visibility,
