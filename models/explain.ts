@@ -1,17 +1,8 @@
 import { encodeRow } from './features/encode';
 import { displayValue, FEATURE_DEFS, FEATURE_SPECS } from './features/feature-defs';
+import type { Driver } from '../data/stores/score-store';
 import type { LoadedModel } from './artifact-store';
 import type { FeatureRow, FeatureUnit } from './types';
-
-export interface Driver {
-  feature: string;
-  /** Worded for a person: "Portal logins, last 30 days: 2 — peers' median 14". */
-  label: string;
-  value: number;
-  peerMedian: number;
-  /** How much this feature moves the probability against the peers' median: p(actual) − p(with the median), in probability points. */
-  effect: number;
-}
 
 export interface Explained {
   probability: number;

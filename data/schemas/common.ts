@@ -67,7 +67,8 @@ export function parseIsoTime(value: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-const TIME_HINT = 'must be an ISO 8601 date or date-time with a time zone, e.g. 2025-03-01 or 2025-03-01T12:00:00Z';
+/** What an unreadable date or date-time is told. */
+export const TIME_HINT = 'must be an ISO 8601 date or date-time with a time zone, e.g. 2025-03-01 or 2025-03-01T12:00:00Z';
 
 /** A date field: stored as `YYYY-MM-DD` (UTC). */
 export const isoDateSchema = z

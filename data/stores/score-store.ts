@@ -2,9 +2,11 @@ export type RiskBand = 'low' | 'medium' | 'high';
 
 export interface Driver {
   feature: string;
+  /** Worded for a person: "Portal logins, last 30 days: 2 — peers' median 14". */
   label: string;
   value: number;
   peerMedian: number;
+  /** How much this feature moves the probability against the peers' median: p(actual) − p(with the median), in probability points. */
   effect: number;
 }
 

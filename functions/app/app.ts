@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { PayloadTooLargeError } from '../../data/errors';
 import type { ServiceDeps } from '../deps';
@@ -44,11 +44,9 @@ function resourceApp(resource: Resource): Hono<AppEnv> {
   return sub;
 }
 
-/** The one Hono app, served by @hono/node-server locally and by hono/aws-lambda on Lambda. */
-export function createApp(deps: ServiceDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-
-  app.use('*', async (c, next) => {
+/** Every request's context: its deps and request id (given or new), and one log line when answered. */
+export function requestContext(deps: ServiceDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
     const given = c.req.header('x-request-id');
     const requestId = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     c.set('deps', deps);
@@ -64,7 +62,14 @@ export function createApp(deps: ServiceDeps): Hono<AppEnv> {
       ms: Math.round(performance.now() - started),
       keyId: c.get('principal')?.keyId,
     });
-  });
+  };
+}
+
+/** The one Hono app, served by @hono/node-server locally and by hono/aws-lambda on Lambda. */
+export function createApp(deps: ServiceDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', requestContext(deps));
 
   app.get('/health', (c) => c.json({ status: 'ok', version: SERVICE_VERSION }));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));

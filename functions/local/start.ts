@@ -48,9 +48,10 @@ async function main(): Promise<void> {
         say(`could not train ${model} as of ${asOf.slice(0, 10)}: ${error.message}`);
       }
     }
-    if (!(await currentChampion(deps.models, 'churn'))) say('no churn champion: the demo starts without scores (train with POST /v1/models/churn/train, then POST /v1/scoring/runs)');
+    const canScore = (await currentChampion(deps.models, 'churn')) !== undefined;
+    if (!canScore) say('no churn champion: the demo starts without scores (train with POST /v1/models/churn/train, then POST /v1/scoring/runs)');
     // Three monthly runs, so that scores have a history and a change since the previous run.
-    for (const asOf of (await currentChampion(deps.models, 'churn')) ? [daysAgo(60), daysAgo(30), daysAgo(0)] : []) {
+    for (const asOf of canScore ? [daysAgo(60), daysAgo(30), daysAgo(0)] : []) {
       const t = performance.now();
       const run = await runScoring(
         { history: deps.history, models: deps.models, scores: deps.scores, modelCache: deps.modelCache, bands: deps.bands, log: (message, fields) => deps.logger.debug(message, fields) },

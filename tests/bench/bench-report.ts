@@ -1,7 +1,5 @@
 /** The ingest benchmark's result table, on the terminal and in docs/benchmarks.md. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname } from 'node:path';
 import type { Measurement } from './bench-paths';
 import type { MemoryResult } from './memory-run';
 
@@ -137,17 +135,5 @@ export function markdownSection(report: BenchReport, date = new Date()): string 
   return lines.join('\n');
 }
 
-/** Replaces (or appends) this benchmark's section of the file, keeping every other section. */
-export function updateBenchmarksDoc(path: string, section: string): void {
-  const existing = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\nFigures from the benchmark scripts; each section is rewritten by its own script.\n';
-  const start = existing.indexOf(START);
-  const end = existing.indexOf(END);
-  const next =
-    start !== -1 && end > start
-      ? `${existing.slice(0, start)}${section}${existing.slice(end + END.length)}`
-      : `${existing.replace(/\s*$/, '')}\n\n${section}\n`;
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, next);
-}
 
 export const currentLoad = (): number[] => loadavg();

@@ -29,10 +29,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { eventLines, itemChunks, ndjsonBodies, sampleItems, writeNdjsonFile } from './bench-data';
 import { addMeasurements, apiIngest, cliIngest, rawBatchWrite, verifyStored, type Measurement } from './bench-paths';
-import { currentLoad, markdownSection, printTable, updateBenchmarksDoc, type BenchReport } from './bench-report';
+import { currentLoad, markdownSection, printTable, type BenchReport } from './bench-report';
 import { benchClients, provision, ROOT, serveApp, startStore, type StoreHandle, type StoreMode } from './bench-stack';
 import { runCliMemory } from './memory-run';
-import { emitBenchResult, ingestBenchResult } from './bench-results';
+import { emitBenchResult, replaceDocSection, ingestBenchResult } from './bench-results';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   say();
   say(`load average before ${report.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${report.loadAfter.map((l) => l.toFixed(2)).join(' ')}; whole run ${report.totalSeconds.toFixed(0)} s`);
   if (!args['no-docs'] && !args.memory) {
-    updateBenchmarksDoc(join(ROOT, 'docs', 'benchmarks.md'), markdownSection(report));
+    replaceDocSection(join(ROOT, 'docs', 'benchmarks.md'), 'ingest', markdownSection(report));
     say('updated docs/benchmarks.md');
   }
 }

@@ -20,9 +20,9 @@ import { currentBackend } from '../../models/backend';
 import { openStack, loadProgram, trainChampions } from './serve-data';
 import { forwardSetup, measureForward } from './serve-forward';
 import { measureRoutes, startBenchServer } from './serve-http';
-import { markdownSection, printTable, updateBenchmarksDoc, verdicts, type ServeReport } from './serve-report';
+import { markdownSection, printTable, verdicts, type ServeReport } from './serve-report';
 import { measureScoring, requestSummary } from './serve-scoring';
-import { emitBenchResult, serveBenchResult } from './bench-results';
+import { emitBenchResult, replaceDocSection, serveBenchResult } from './bench-results';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     emitBenchResult(serveBenchResult(report));
     const v = verdicts(report);
     if (!values['no-doc']) {
-      updateBenchmarksDoc(DOC, markdownSection(report));
+      replaceDocSection(DOC, 'serve', markdownSection(report));
       say(`\nwritten to ${DOC}`);
     }
     say(`whole run ${secs(report.totalSeconds)}; ${[v.scoring, v.routes, v.predict].filter(Boolean).length} of 3 targets met`);

@@ -1,34 +1,26 @@
 /**
- * The serving benchmark's data and stack: the embedded stores on a temp data dir on disk, in
- * this process (the single-process layout of `npm start`), fresh tables, both champions
+ * The serving benchmark's data and stack: the embedded stores on a temp data dir on disk (in
+ * this process by default, the single-process layout of `npm start`), fresh tables, both champions
  * trained on a modest program, and a 20,000-partner program written into the tables as ingest
  * stores it (schema-normalised, contentHash + ingestedAt, the latest version of each deal).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { generateProgram, type GeneratedProgram } from '../../data/generator';
 import { RECORD_KIND } from '../../data/ingest/record-kinds';
 import { parseWith } from '../../data/schemas/common';
 import { dealSchema, type Deal } from '../../data/schemas/deal';
 import { eventSchema, type PartnerEvent } from '../../data/schemas/event';
 import { partnerSchema, type Partner } from '../../data/schemas/partner';
-import { createAwsClients, destroyAwsClients } from '../../data/stores/aws-clients';
 import { DynamoRecordStore } from '../../data/stores/dynamo-record-store';
-import { ensureBucket, ensureTables } from '../../data/stores/provision';
 import type { RecordKindName, StoredItem } from '../../data/stores/record-store';
-import { tableNamesFromPrefix, type TableNames } from '../../data/stores/tables';
+import type { TableNames } from '../../data/stores/tables';
 import { contentHash } from '../../data/util/hash';
-import type { ServiceConfig } from '../../functions/config';
-import { createDeps, type ServiceDeps } from '../../functions/deps';
-import { startEmbeddedStores } from '../../functions/local/embedded-stores';
-import { LOCAL_BUCKET } from '../../functions/local/local-config';
-import { createLogger } from '../../functions/logger';
+import type { ServiceDeps } from '../../functions/deps';
 import { trainModelVersion, type TrainResult } from '../../models/training-run';
 import { MODEL_NAMES, type PartnerHistory } from '../../models/types';
+import { benchClients, provision, startStore, type StoreMode } from './bench-stack';
 
 export interface ServeStack {
   deps: ServiceDeps;
@@ -38,58 +30,21 @@ export interface ServeStack {
 }
 
 /**
- * Where the embedded stores run: 'inproc' is `npm start`'s single process; 'child' puts them in
- * a process of their own (a store is another service, and both cores work), which is how
- * the ingest benchmark runs by default.
+ * Embedded stores on disk ('inproc': `npm start`'s single process; 'child': a process of their
+ * own, as the ingest benchmark runs them), fresh tables and the bucket, service deps over them.
  */
-export type StoreLayout = 'inproc' | 'child';
-
-interface RunningStores {
-  dynamoEndpoint: string;
-  s3Endpoint: string;
-  close(): Promise<void>;
-}
-
-async function childStores(dataDir: string): Promise<RunningStores> {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', fileURLToPath(new URL('./serve-stores.ts', import.meta.url)), dataDir, LOCAL_BUCKET], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`store process exited with ${code}`)));
-  });
-  const info = JSON.parse(first) as { dynamoEndpoint: string; s3Endpoint: string };
-  return {
-    ...info,
-    close: async () => {
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Embedded stores on disk (in this process or a child), fresh tables and the bucket, service deps over them. */
-export async function openStack(layout: StoreLayout): Promise<ServeStack> {
+export async function openStack(layout: StoreMode): Promise<ServeStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'serve-bench-'));
-  const stores = layout === 'child' ? await childStores(dataDir) : await startEmbeddedStores({ dataDir, s3Dir: join(dataDir, 's3'), bucket: LOCAL_BUCKET });
-  const clients = createAwsClients({ region: 'us-east-1', dynamoEndpoint: stores.dynamoEndpoint, s3Endpoint: stores.s3Endpoint });
-  const tables = tableNamesFromPrefix('serve-bench');
-  await ensureTables(clients.dynamo, tables);
-  await ensureBucket(clients.s3, LOCAL_BUCKET);
-  const config: ServiceConfig = { region: 'us-east-1', bucket: LOCAL_BUCKET, tables, dynamoEndpoint: stores.dynamoEndpoint, s3Endpoint: stores.s3Endpoint, logLevel: 'warn' };
-  const deps = createDeps(config, { clients, logger: createLogger('warn') });
+  const store = await startStore(layout, dataDir);
+  const clients = benchClients(store);
+  const { deps, tables } = await provision(store, clients.clients, 'serve-bench');
   return {
     deps,
     tables,
     dataDir,
     close: async () => {
-      destroyAwsClients(clients);
-      await stores.close();
+      clients.close();
+      await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -12,14 +12,13 @@
  * shaping the response).
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { serve } from '@hono/node-server';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { NotFoundError } from '../../data/errors';
-import { createApp } from '../../functions/app/app';
+import { createApp, requestContext } from '../../functions/app/app';
 import { authenticate } from '../../functions/app/auth';
 import { onError } from '../../functions/app/problem';
 import type { AppEnv } from '../../functions/app/route-spec';
@@ -33,20 +32,6 @@ export interface BenchServer {
   /** Resolves once no request is being handled (at most 30 s). */
   idle(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** What createApp's first middleware does for every request, repeated for the bare route. */
-function requestContext(deps: ServiceDeps): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const given = c.req.header('x-request-id');
-    const requestId = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-    c.set('deps', deps);
-    c.set('requestId', requestId);
-    const started = performance.now();
-    await next();
-    c.header('x-request-id', requestId);
-    deps.logger.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), keyId: c.get('principal')?.keyId });
-  };
 }
 
 /** The product app plus `GET /bench/raw/:id` (one GetItem of the score item as of `rawAsOf`). */

@@ -27,9 +27,9 @@ import { MODEL_NAMES, type ModelName } from '../../models/types';
 import type { ChildResult } from './train-child';
 import { buildProgram, writeHistories } from './train-data';
 import { evaluateFuture } from './train-future';
-import { detailLines, markdownSection, printTable, TARGETS, updateBenchmarksDoc, verdicts, type ModelReport } from './train-report';
+import { detailLines, markdownSection, printTable, TARGETS, verdicts, type ModelReport } from './train-report';
 import { DirObjectStore } from './train-stores';
-import { emitBenchResult, trainBenchResult } from './bench-results';
+import { emitBenchResult, replaceDocSection, trainBenchResult } from './bench-results';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_PARTNERS = 3000;
@@ -184,7 +184,7 @@ say(missed.length === 0 ? 'all targets met' : `targets missed: ${missed.join('; 
 say(`whole run ${report.totalSeconds.toFixed(0)} s; load average ${loadBefore.map((x) => x.toFixed(2)).join(' / ')} → ${report.loadAfter.map((x) => x.toFixed(2)).join(' / ')}`);
 if (writeDoc) {
   const doc = join(ROOT, 'docs/benchmarks.md');
-  updateBenchmarksDoc(doc, markdownSection(report, startedAt));
+  replaceDocSection(doc, 'train', markdownSection(report, startedAt));
   say(`wrote the bench:train section of ${doc}`);
 } else {
   say('docs/benchmarks.md not written (not the default size; pass --doc to write it anyway)');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MetricBenchmark } from '../../models/benchmarks/peer-benchmark';
 import { startTestStack, type TestStack } from '../helpers/test-stack';
 
 /*
@@ -8,16 +9,7 @@ import { startTestStack, type TestStack } from '../helpers/test-stack';
 
 type Json = Record<string, unknown>;
 
-interface Metric {
-  metric: string;
-  label: string;
-  unit: string;
-  value: number | null;
-  percentile: number | null;
-  p25: number;
-  p50: number;
-  p75: number;
-}
+type Metric = MetricBenchmark;
 interface Benchmark {
   partnerId: string;
   asOf: string;

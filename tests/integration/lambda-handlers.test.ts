@@ -15,6 +15,7 @@ import { createLogger, withLogContext } from '../../functions/logger';
 import { LAMBDA_FUNCTIONS, LAMBDA_NAMES, MAX_RECEIVES, queueEnvVar, type FunctionResources, type LambdaName } from '../../functions/lambda-functions';
 import { startSqsEndpoint, sqsEvent, type SentMessage, type SqsEndpoint } from '../helpers/sqs-endpoint';
 import { startTestStack, type TestStack } from '../helpers/test-stack';
+import { s3Record } from '../helpers/aws-events';
 
 /*
  * Each Lambda handler, imported as Lambda imports it (its module builds its deps from the
@@ -111,27 +112,7 @@ function httpEvent(method: string, path: string, options: { key?: string; body?:
 
 /** An S3 ObjectCreated notification; S3 URL-encodes the key, a space as '+'. */
 function s3Event(bucket: string, key: string, size: number): S3Event {
-  const encoded = encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
-        requestParameters: { sourceIPAddress: '203.0.113.9' },
-        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'incoming-trigger',
-          bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encoded, size, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
-        },
-      },
-    ],
-  };
+  return { Records: [s3Record(bucket, key, 'ObjectCreated:Put', size)] };
 }
 
 function scheduledEvent(time: string): ScheduledEvent {

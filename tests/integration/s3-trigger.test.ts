@@ -3,34 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRejectBatch, listRejectBatches } from '../../data/ingest/rejects';
 import { openLocalStores, type LocalStores } from '../../functions/local/local-stack';
 import { handleS3Event, type IncomingFileReport } from '../../functions/s3-ingest';
+import { s3Record } from '../helpers/aws-events';
 import { startTestStack, type TestStack } from '../helpers/test-stack';
-
-/** How S3 writes an object key into an event notification: URL-encoded, '+' for a space. */
-const eventKey = (key: string): string => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
-
-function s3Record(bucket: string, key: string, eventName = 'ObjectCreated:Put', size = 100): S3EventRecord {
-  return {
-    eventVersion: '2.1',
-    eventSource: 'aws:s3',
-    awsRegion: 'us-east-1',
-    eventTime: new Date().toISOString(),
-    eventName,
-    userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
-    requestParameters: { sourceIPAddress: '203.0.113.7' },
-    responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
-    s3: {
-      s3SchemaVersion: '1.0',
-      configurationId: 'incoming-files',
-      bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
-      object: { key: eventKey(key), size, eTag: '0123456789abcdef0123456789abcdef', sequencer: '0A1B2C3D4E5F678901' },
-    },
-  };
-}
 
 async function putObject(s3: S3Client, bucket: string, key: string, body: string): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));

@@ -12,6 +12,7 @@ import { runScoring, type ScoringDeps } from '../../models/scoring-run';
 import { loadChampions, scoreHistories } from '../../models/scoring';
 import { trainModelVersion } from '../../models/training-run';
 import { startTestStack, type TestStack } from '../helpers/test-stack';
+import type { Problem } from '../../functions/app/problem';
 
 /*
  * Scores end to end (contract §2, §3, §6): a small generated program plus hand-made partners
@@ -40,13 +41,6 @@ const CSV_NAME = 'Acme, "Best" Inc.\nEMEA\r\nline three';
 const FORMULA_NAME = '=HYPERLINK("http://evil.example/x","click me")';
 const DDE_NAME = "-2+3+cmd|' /C calc'!A0";
 
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: { path: string; message: string }[];
-}
 interface Job {
   jobId: string;
   type: string;

@@ -18,6 +18,7 @@ import { classificationMetrics } from '../../models/metrics';
 import { fromArtifacts } from '../../models/train/serialize';
 import type { FeatureRow, ModelName, Snapshot } from '../../models/types';
 import { startTestStack, type TestStack } from '../helpers/test-stack';
+import type { Problem } from '../../functions/app/problem';
 
 /*
  * Training end to end (contract §2 and §5): generated program → real ingest → train jobs
@@ -38,14 +39,6 @@ const TOO_EARLY = '2023-08-01';
 const HORIZON_DAYS = 90;
 
 const METRIC_KEYS = ['auc', 'brier', 'ece', 'positives', 'prAuc', 'rows'];
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: { path: string; message: string }[];
-}
 
 interface Job {
   jobId: string;

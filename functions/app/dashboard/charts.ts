@@ -5,6 +5,7 @@
  */
 import { html, type Html } from './html';
 import { day, percent } from './format';
+import type { ReliabilityBin } from '../../../models/metrics';
 
 const DAY_MS = 86_400_000;
 const r1 = (v: number): number => Math.round(v * 10) / 10;
@@ -119,13 +120,7 @@ export function rocChart(id: string, points: readonly RocPoint[], auc: number | 
   return frame(id, `ROC curve, ${subject}`, desc, p.W, p.H, body);
 }
 
-export interface ReliabilityBin {
-  lower: number;
-  upper: number;
-  count: number;
-  meanPredicted: number | null;
-  observedRate: number | null;
-}
+export type { ReliabilityBin };
 
 /** Reliability (calibration): observed rate against mean predicted probability per bin; the diagonal is perfect calibration. */
 export function reliabilityChart(id: string, bins: readonly ReliabilityBin[], subject: string): Html {

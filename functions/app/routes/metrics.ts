@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../../../data/errors';
 import { asOfInstant } from '../../../data/schemas/as-of';
-import { parseIsoTime } from '../../../data/schemas/common';
+import { parseIsoTime, TIME_HINT } from '../../../data/schemas/common';
 import type { HistoryStore } from '../../../data/stores/history-store';
 import { ProgramMetricsAccumulator, type ProgramMetrics } from '../../../models/program-metrics';
 import { authErrors, problem } from '../common-schemas';
@@ -12,8 +12,6 @@ const DAY_MS = 86_400_000;
 /** Default period: the 365 × 24 h ending at `to`. */
 export const DEFAULT_PERIOD_DAYS = 365;
 const PAGE_SIZE = 1000;
-
-const TIME_HINT = 'must be an ISO 8601 date or date-time with a time zone, e.g. 2025-03-01 or 2025-03-01T12:00:00Z';
 
 /** `from`: a date is the start of that day (00:00:00.000Z); a date-time is that instant. */
 const fromSchema = z
