@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { closeDynaliteIterators } from './dynalite-iterators';
 
 export interface S3EventPayload {
   Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number } } }[];
@@ -26,6 +27,7 @@ export async function startEmbeddedStores(options: { dataDir?: string; s3Dir: st
   if (dynamoDir) mkdirSync(dynamoDir, { recursive: true });
   mkdirSync(options.s3Dir, { recursive: true });
 
+  closeDynaliteIterators();
   const dynamo = dynalite({ ...(dynamoDir ? { path: dynamoDir } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     dynamo.once('error', reject);

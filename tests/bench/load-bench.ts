@@ -5,19 +5,19 @@
  *
  * Targets: zero errors (no socket error, timeout or non-2xx on any route); zero lost records
  * (every event of a batch answered 200 is stored, counted afterwards in the stack's DynamoDB);
- * server memory that does not grow without bound (RSS of the server process sampled every
- * second: over the second half of the load it may grow by at most 10%). Throughput and
+ * server memory that does not grow without bound: over the second half of the load, neither the
+ * RSS of the server process (sampled every second) nor its live heap after a full GC (from its
+ * --trace-gc output) may grow by more than 10%. Throughput and
  * p50/p99 per route are printed next to the limit of the same server in the same run: GET
  * /health alone, at the same number of connections.
  *
  * Options: --seconds 60 --partners 200 (demo size) --batch 50 (events a batch)
  * --scores 8 --churn 4 --ingest 2 (connections per route) --data-dir D (reuse a stack's data;
- * default: a fresh temp dir) --no-doc (do not touch docs/benchmarks.md).
+ * default: a fresh temp dir) --no-doc (do not touch docs/benchmarks.md) --server-node-arg A
+ * (repeatable: a Node.js flag for the server, e.g. --server-node-arg=--cpu-prof to profile it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ import { tableNamesFromPrefix } from '../../data/stores/tables';
 import { readDemoKeys } from '../../functions/local/demo';
 import { LOCAL_TABLE_PREFIX } from '../../functions/local/local-config';
 import { stackFilePath, type StackFile } from '../../functions/local/local-stack';
+import { mainThreadGcs, rssBytes, startLoadServer, stopLoadServer } from './load-server';
 import { emitBenchResult, machineLine, replaceDocSection, type BenchResult, type TargetResult } from './bench-results';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     ingest: { type: 'string', default: '2' },
     'data-dir': { type: 'string' },
     'no-doc': { type: 'boolean', default: false },
+    'server-node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -50,75 +52,13 @@ const DOC = join(ROOT, 'docs', 'benchmarks.md');
 const SECONDS = Number(args.seconds);
 const BATCH = Number(args.batch);
 const CONNECTIONS = { scores: Number(args.scores), churn: Number(args.churn), ingest: Number(args.ingest) };
-/** Over the second half of the load, server RSS may grow by at most this share. */
+/** Over the second half of the load, server RSS and its live heap may each grow by at most this share. */
 const RSS_GROWTH_LIMIT = 0.1;
 const SETUP_TIMEOUT_MS = 30 * 60_000;
 
 const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const mb = (bytes: number): string => `${int.format(bytes / 2 ** 20)} MB`;
-
-// ---------------------------------------------------------------------------------------------
-// The server
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  setupSeconds: number;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => done(port));
-    });
-  });
-}
-
-async function startServer(dataDir: string, partners: number): Promise<Server> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', 'functions/local/start.ts', '--port', String(port), '--data-dir', dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, DEMO_PARTNERS: String(partners), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    for (const line of d.split('\n')) if (line.trim() && !line.startsWith('{') && !/key:|psk_/.test(line)) say(`  stack: ${line.trim()}`);
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the stack was not ready within ${SETUP_TIMEOUT_MS / 60_000} min`)), SETUP_TIMEOUT_MS);
-    child.stdout!.on('data', () => {
-      if (/listening on http:\/\//.test(out)) {
-        clearTimeout(timer);
-        done(`http://127.0.0.1:${port}`);
-      }
-    });
-    void exited.then(() => fail(new Error(`the stack exited before it was ready:\n${out.slice(-3000)}`)));
-  });
-  return { child, url, setupSeconds: (performance.now() - started) / 1000, output: () => out, exited };
-}
-
-async function stopServer(server: Server): Promise<void> {
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-  await server.exited;
-  clearTimeout(timer);
-}
-
-function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The load
@@ -179,7 +119,7 @@ async function main(): Promise<void> {
   const dataDir = reuse ? resolve(args['data-dir']!) : mkdtempSync(join(tmpdir(), 'bench-load-'));
   const partners = Number(args.partners);
   say(`bench:load: ${SECONDS} s of mixed load on the local stack (data in ${dataDir}${reuse ? ', reused' : `, demo of ${partners} partners`})`);
-  const server = await startServer(dataDir, partners);
+  const server = await startLoadServer({ root: ROOT, dataDir, partners, nodeArgs: args['server-node-arg'], timeoutMs: SETUP_TIMEOUT_MS, say });
   say(`stack ready at ${server.url} in ${server.setupSeconds.toFixed(0)} s (pid ${server.child.pid})`);
   const tag = `load-${Date.now().toString(36)}`;
   let tally: IngestTally | undefined;
@@ -328,6 +268,13 @@ async function main(): Promise<void> {
     const rssMid = half[0]?.bytes ?? rssBefore;
     const rssPeak = Math.max(rssBefore, ...rss.map((s) => s.bytes), rssAfter);
     const growth = (rssAfter - rssMid) / rssMid;
+    // The live heap after the main thread's last full GC of each half: what a leak would grow.
+    const loadEnd = loadStart + loadSeconds * 1000;
+    const lastGc = (from: number, to: number): number | undefined => mainThreadGcs(server.fullGcs, from, to).at(-1)?.liveBytes;
+    const heapMid = lastGc(loadStart, loadStart + (loadSeconds * 1000) / 2);
+    const heapEnd = lastGc(loadStart + (loadSeconds * 1000) / 2, loadEnd);
+    const fullGcCount = mainThreadGcs(server.fullGcs, loadStart, loadEnd).length;
+    const heapGrowth = heapMid !== undefined && heapEnd !== undefined ? (heapEnd - heapMid) / heapMid : undefined;
     const targets: TargetResult[] = [
       {
         name: 'mixed load: errors on any route',
@@ -354,6 +301,15 @@ async function main(): Promise<void> {
         met: growth <= RSS_GROWTH_LIMIT,
         ...(growth <= RSS_GROWTH_LIMIT ? {} : { reason: `RSS grew ${(growth * 100).toFixed(0)}% over the second half of the load` }),
       },
+      {
+        name: 'mixed load: live heap after full GC',
+        figure: heapMid !== undefined && heapEnd !== undefined ? `${mb(heapMid)} after the last full GC of the first half, ${mb(heapEnd)} after the last of the second (${fullGcCount} full GCs under load)` : `${fullGcCount} full GCs under load`,
+        limit: heapMid !== undefined ? `${mb(heapMid)} at half-time` : '–',
+        ...(heapMid !== undefined && heapEnd !== undefined ? { ratio: (heapEnd / heapMid).toFixed(2) } : {}),
+        target: `second half grows ≤ ${RSS_GROWTH_LIMIT * 100}%`,
+        met: heapGrowth !== undefined && heapGrowth <= RSS_GROWTH_LIMIT,
+        ...(heapGrowth === undefined ? { reason: 'no full GC in one half of the load: run longer' } : heapGrowth <= RSS_GROWTH_LIMIT ? {} : { reason: `the live heap grew ${(heapGrowth * 100).toFixed(0)}% over the second half of the load` }),
+      },
     ];
 
     // ---- output
@@ -367,6 +323,7 @@ async function main(): Promise<void> {
     say();
     say(`throughput of the mix ${int.format(totalRps)} req/s = ${((totalRps / health.rps) * 100).toFixed(0)}% of the server's GET /health rate (${int.format(health.rps)} req/s); ingest ${int.format((ingest.acknowledged.size / loadSeconds) || 0)} events/s`);
     say(`server RSS: idle ${mb(rssIdle)}, before the mix ${mb(rssBefore)}, half-time ${mb(rssMid)}, end ${mb(rssAfter)}, 3 s later ${mb(rssSettled)}, peak ${mb(rssPeak)}`);
+    say(`live heap after each full GC under load: ${mainThreadGcs(server.fullGcs, loadStart, loadEnd).map((gc) => `${((gc.at - loadStart) / 1000).toFixed(0)} s ${mb(gc.liveBytes)}`).join(', ') || 'none'}`);
     for (const t of targets) say(`${t.met ? 'PASS' : 'MISS'}  ${t.name}: ${t.figure}; target ${t.target}${t.reason ? ` (${t.reason})` : ''}`);
 
     const result: BenchResult = {
@@ -388,13 +345,13 @@ async function main(): Promise<void> {
         '',
         `- Layout: \`npm start\` in a child process (dynalite on disk, s3rver and the job worker in it), ${reuse ? 'on a reused data dir' : `with its demo data (${partners} partners; setup ${server.setupSeconds.toFixed(0)} s)`}; autocannon in the benchmark process, one instance per route, all at once for ${SECONDS} s, with an integration key.`,
         `- Reads rotate over the ${int.format(ids.length)} scored partners and ${listUrls.length} churn-risk URLs (every page of the latest run by cursor, a page per tier, a probability floor, CSV). Ingest sends batches of ${BATCH} new events (unique ids) for those partners; afterwards every event of a batch answered 200 is looked up in the stack's DynamoDB.`,
-        `- Limit: GET /health alone on the same server, ${total} connections, ${baselineSeconds} s, just before the mix. Server RSS (VmRSS of the \`npm start\` process) sampled every second.`,
+        `- Limit: GET /health alone on the same server, ${total} connections, ${baselineSeconds} s, just before the mix. Server RSS (VmRSS of the \`npm start\` process) sampled every second; the server runs with \`--trace-gc\`, and the live heap is what its main thread kept after a full (mark-compact) GC, the figure a leak grows (RSS also follows V8 sizing its heap towards a steady state).`,
         '',
         `| ${head.join(' | ')} |`,
         `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
         ...rows.map((r) => `| ${r.join(' | ')} |`),
         '',
-        `Mix: ${int.format(totalRps)} req/s in all, ${((totalRps / health.rps) * 100).toFixed(0)}% of the /health rate; ${int.format(ingest.acknowledged.size)} events acknowledged and stored (${int.format(ingest.acknowledged.size / loadSeconds)} events/s). Server RSS: idle ${mb(rssIdle)}, before the mix ${mb(rssBefore)}, half-time ${mb(rssMid)}, end ${mb(rssAfter)}, 3 s later ${mb(rssSettled)}, peak ${mb(rssPeak)}.`,
+        `Mix: ${int.format(totalRps)} req/s in all, ${((totalRps / health.rps) * 100).toFixed(0)}% of the /health rate; ${int.format(ingest.acknowledged.size)} events acknowledged and stored (${int.format(ingest.acknowledged.size / loadSeconds)} events/s). Server RSS: idle ${mb(rssIdle)}, before the mix ${mb(rssBefore)}, half-time ${mb(rssMid)}, end ${mb(rssAfter)}, 3 s later ${mb(rssSettled)}, peak ${mb(rssPeak)}. Live heap after each full GC under load: ${mainThreadGcs(server.fullGcs, loadStart, loadEnd).map((gc) => `${((gc.at - loadStart) / 1000).toFixed(0)} s: ${mb(gc.liveBytes)}`).join(', ') || 'none'}.`,
         '',
         '| target | figure | limit | target | result |',
         '| --- | --- | --- | --- | --- |',
@@ -407,7 +364,7 @@ async function main(): Promise<void> {
     }
     say(`whole run ${result.seconds.toFixed(0)} s; ${targets.filter((t) => t.met).length} of ${targets.length} targets met`);
   } finally {
-    await stopServer(server);
+    await stopLoadServer(server);
     if (!reuse) rmSync(dataDir, { recursive: true, force: true });
     if (!tally) say(server.output().slice(-2000));
   }
