@@ -1,5 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,13 +11,16 @@ import { startDashboardFixture, type DashboardFixture } from './dashboard-fixtur
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core): ops reviews churn
  * risk, filters, pages, exports and opens a partner; the model and program pages; a partner key
  * sees only its own benchmarks and is refused everywhere else; sign-out and revocation end the
- * session. axe-core checks every page; each page's screenshot is saved under docs/screenshots/.
+ * session. axe-core checks every page. Each page is screenshotted; the files replace the README's
+ * docs/screenshots/ only under `npm run screenshots` (UPDATE_SCREENSHOTS=1), so a test run leaves
+ * the work tree clean.
  * One stack, one small program and one browser for the whole file; the tests run in order.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const SCREENSHOTS = UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'ps-screens-'))}/`;
 
 const pct = (p: number): string => `${(p * 100).toFixed(1)}%`;
 
@@ -102,6 +107,7 @@ describe('dashboard in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await f?.close();
+    if (!UPDATE_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
   });
 
   it('sign-in page: accessible; a wrong key is refused and no key ever reaches the URL', async () => {
