@@ -27,6 +27,15 @@ export const RUN_PARTS = 16;
 export const runPartOf = (partnerId: string): number => createHash('sha256').update(partnerId).digest()[0]! % RUN_PARTS;
 export const runPartKey = (runId: string, part: number): string => `${runId}#${part}`;
 
+/**
+ * The Limit of a part's first read for a page that needs `want` items: its share of the page
+ * plus four standard deviations of how unevenly uniformly hashed partners spread over the
+ * parts, never more than the page. Reading `want` from every part would read RUN_PARTS times
+ * the page (16,000 items for a page of 1,000); a part that runs short is simply read again,
+ * which the merge already does when a part's next item is still unknown.
+ */
+export const firstReadLimit = (want: number): number => Math.min(want, Math.ceil(want / RUN_PARTS + 4 * Math.sqrt(want / RUN_PARTS)) + 1);
+
 /** A rankKey as rankKey() writes it: 1 − probability with 8 decimals, then the partner id. */
 const RANK_KEY = /^(?:0\.\d{8}|1\.0{8})#([A-Za-z0-9._:-]{1,128})$/;
 /** A score item's scoreKey (its run's asOf, a stored instant): short printable text, a valid key whatever it is. */
@@ -219,10 +228,11 @@ export class DynamoScoreStore implements ScoreStore {
 
   /**
    * A k-way merge of the run's parts by rankKey: the order of one index over the whole run
-   * (highest probability first, ties by partner id). The parts are read at once, each with
-   * Limit = what the page still needs; a part is read again only when an item of another part
-   * cannot be returned before it is known that the part has nothing smaller (a filter left its
-   * last read empty, or a 1 MB page ended it early). So a page is short only at the end.
+   * (highest probability first, ties by partner id). The parts are read at once, each first
+   * with its share of the page (firstReadLimit); a part is read again, with Limit = what the
+   * page still needs, only when an item of another part cannot be returned before it is known
+   * that the part has nothing smaller (its read ran out, a filter left it empty, or a 1 MB page
+   * ended it early). So a page is short only at the end.
    */
   async rankedPage(runId: string, filter: ChurnRiskFilter, limit: number, cursor?: string): Promise<{ items: ScoreRecord[]; nextCursor?: string }> {
     const pinned = cursor ? decodeCursor(cursor, runId) : undefined;
@@ -273,7 +283,7 @@ export class DynamoScoreStore implements ScoreStore {
       // Parts that might hold something before the smallest item in hand: read them (all at once) first.
       const behind = streams.filter((s) => s.buffer.length === 0 && !s.exhausted && (!s.read || head === undefined || (s.readTo ?? '') < head));
       if (behind.length > 0) {
-        await settled(behind.map((s) => readPart(s, limit - page.length)));
+        await settled(behind.map((s) => readPart(s, s.read ? limit - page.length : firstReadLimit(limit - page.length))));
         continue;
       }
       if (!next) break;

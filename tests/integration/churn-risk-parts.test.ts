@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../data/errors';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../data/stores/aws-clients';
-import { DynamoScoreStore, RUN_PARTS, rankKey, runPartKey, runPartOf } from '../../data/stores/dynamo-score-store';
+import { DynamoScoreStore, firstReadLimit, RUN_PARTS, rankKey, runPartKey, runPartOf } from '../../data/stores/dynamo-score-store';
 import type { ChurnRiskFilter, ScoreRecord } from '../../data/stores/score-store';
 import { startTestStack, type TestStack } from '../helpers/test-stack';
 
@@ -49,6 +49,7 @@ const globalOrder = (scores: readonly ScoreRecord[], keep: (s: ScoreRecord) => b
 const A = { runId: 'run_20250601T235959999Z', asOf: '2025-06-01T23:59:59.999Z' };
 const B = { runId: 'run_20250602T235959999Z', asOf: '2025-06-02T23:59:59.999Z' };
 const C = { runId: 'run_20250603T235959999Z', asOf: '2025-06-03T23:59:59.999Z' };
+const D = { runId: 'run_20250604T235959999Z', asOf: '2025-06-04T23:59:59.999Z' };
 
 describe('churn-risk ranking over a write-sharded byRun index', () => {
   let stack: TestStack;
@@ -201,15 +202,16 @@ describe('churn-risk ranking over a write-sharded byRun index', () => {
     await expect(store.rankedPage(B.runId, {}, 2, first.nextCursor)).rejects.toBeInstanceOf(ValidationError);
   });
 
-  it('reads the parts at once, each with Limit = what the page still needs, and only the parts still open', async () => {
+  it('reads the parts at once, each first with its share of the page, and only the parts still open', async () => {
     queries.length = 0;
     maxInFlight = 0;
     const first = await counted.rankedPage(A.runId, {}, 5);
     expect(first.items).toEqual(globalOrder(runA).slice(0, 5));
-    // No filter: one round, one Query per part, all in flight together.
+    // No filter, parts of ~5 items: one round, one Query per part, all in flight together.
     expect(queries).toHaveLength(RUN_PARTS);
     expect(new Set(queries.map((q) => q.runPart))).toEqual(new Set(Array.from({ length: RUN_PARTS }, (_, p) => runPartKey(A.runId, p))));
-    expect(queries.every((q) => q.limit === 5)).toBe(true);
+    expect(firstReadLimit(5)).toBeLessThan(5);
+    expect(queries.every((q) => q.limit === firstReadLimit(5))).toBe(true);
     expect(maxInFlight).toBe(RUN_PARTS);
 
     // Near the end of the run only the parts not exhausted are in the cursor, and only they are read.
@@ -225,6 +227,35 @@ describe('churn-risk ranking over a write-sharded byRun index', () => {
     expect(next.nextCursor).toBeUndefined();
     expect(queries.length).toBeLessThan(RUN_PARTS);
     expect(queries.every((q) => q.limit! <= 50)).toBe(true);
+  });
+
+  it('a first read is a share of the page, not the page: 16 parts read ~1.5× a page of 1,000, not 16×', async () => {
+    expect(firstReadLimit(1)).toBe(1);
+    expect(firstReadLimit(50)).toBeLessThan(50 / 3);
+    expect(firstReadLimit(1000) * RUN_PARTS).toBeLessThan(1000 * 1.6);
+    for (let want = 1; want <= 1000; want++) expect(firstReadLimit(want)).toBeGreaterThanOrEqual(Math.min(want, Math.ceil(want / RUN_PARTS)));
+  });
+
+  it('reads a part again when the top of the run sits in it, and the page is still the global order', async () => {
+    // 40 partners of part 0 above everyone else: a page of 50 needs ~40 of part 0, far past its first read.
+    const inPartZero = Array.from({ length: 4000 }, (_, i) => `Z-${String(i).padStart(4, '0')}`).filter((id) => runPartOf(id) === 0).slice(0, 40);
+    expect(inPartZero).toHaveLength(40);
+    const base = runScores(D.runId, D.asOf, 3);
+    const top = inPartZero.map((partnerId, i) => ({ ...base[i % base.length]!, partnerId, churn: { ...base[0]!.churn, probability: 0.99 - i / 1000 } }));
+    const runD = [...base, ...top];
+    await store.putScores(runD);
+    queries.length = 0;
+    const page = await counted.rankedPage(D.runId, {}, 50);
+    expect(page.items).toEqual(globalOrder(runD).slice(0, 50));
+    const partZero = queries.filter((q) => q.runPart === runPartKey(D.runId, 0));
+    expect(partZero.length).toBeGreaterThan(1);
+    expect(partZero[0]!.limit).toBe(firstReadLimit(50));
+    // Every other part is read once, with its share.
+    expect(queries.filter((q) => q.runPart !== runPartKey(D.runId, 0)).every((q) => q.limit === firstReadLimit(50))).toBe(true);
+    // And walking the rest in pages of 7 neither skips nor repeats.
+    const rest = await walk(store, D.runId, {}, 7);
+    expect(rest).toEqual(globalOrder(runD));
+    expect(await store.deleteRunScores(D.runId)).toBe(runD.length);
   });
 
   it('wipes every part of a run, and nothing of another', async () => {
