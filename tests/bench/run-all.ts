@@ -83,6 +83,11 @@ function summarySection(outcomes: readonly Outcome[], started: Date, loadBefore:
     if (o.status === 'failed') notes.push(`\`npm run ${o.script}\` exited with code ${o.code} after reporting; its figures above are what it measured before failing.`);
   }
   const machines = [...new Set(outcomes.flatMap((o) => (o.result ? [o.result.machine] : [])))];
+  if (args.from) {
+    const times = outcomes.flatMap((o) => (o.result ? [o.result.measuredAt] : [])).sort();
+    const at = (t: string | undefined): string => (t ?? '').slice(0, 16).replace('T', ' ');
+    notes.unshift(`Assembled from results saved one by one (\`npm run bench -- --from DIR\`), measured between ${at(times[0])} and ${at(times.at(-1))} UTC; each section below gives its own time and load.`);
+  }
   return [
     '<!-- bench:summary -->',
     '## Summary (npm run bench)',
