@@ -1,5 +1,6 @@
 /** The ingest benchmark's result table, on the terminal and in docs/benchmarks.md. */
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
+import { loadChange, machineLine, utcMinute } from './bench-format';
 import type { Measurement } from './bench-paths';
 import type { MemoryResult } from './memory-run';
 
@@ -93,23 +94,16 @@ function roundLines(report: BenchReport): string[] {
     .map((r) => `rows/s by round, ${r.path}: ${r.rounds!.map((x) => int.format(x)).join(' · ')}`);
 }
 
-export function machine(): { cpu: string; cores: number; node: string; memory: string } {
-  const list = cpus();
-  return { cpu: list[0]?.model.trim() ?? 'unknown', cores: list.length, node: process.version, memory: mb(totalmem()) };
-}
-
 const START = '<!-- bench:ingest -->';
 const END = '<!-- /bench:ingest -->';
 
 export function markdownSection(report: BenchReport, date = new Date()): string {
-  const m = machine();
-  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
   const lines = [
     START,
     '## Ingest (npm run bench:ingest)',
     '',
-    `Measured ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, Node ${m.node}. ` +
-      `Load average before / after the run: ${load(report.loadBefore)} → ${load(report.loadAfter)} (1 / 5 / 15 min). Whole run: ${report.totalSeconds.toFixed(0)} s.`,
+    `Measured ${utcMinute(date)} on ${machineLine()}. ` +
+      `Load average before / after the run: ${loadChange(report.loadBefore, report.loadAfter)}. Whole run: ${report.totalSeconds.toFixed(0)} s.`,
     '',
     ...report.setup.map((s) => `- ${s}`),
     '',

@@ -8,8 +8,8 @@
  * verdicts, so a verdict is decided in one place.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { machineLine } from './bench-format';
 import { verdict as ingestVerdict, type BenchReport as IngestReport } from './bench-report';
 import { TARGETS as SERVE_TARGETS, verdicts as serveVerdicts, type ServeReport } from './serve-report';
 import { TARGETS as TRAIN_TARGETS, verdicts as trainVerdicts, type TrainBenchReport } from './train-report';
@@ -42,11 +42,6 @@ export interface BenchResult {
 }
 
 export const RESULTS_DIR_ENV = 'BENCH_RESULTS_DIR';
-
-export function machineLine(): string {
-  const list = cpus();
-  return `${list[0]?.model.trim() ?? 'unknown CPU'}, ${list.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`;
-}
 
 /** Writes the result where run-all reads it (only when it asked for results). */
 export function emitBenchResult(result: BenchResult): void {

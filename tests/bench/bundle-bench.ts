@@ -17,8 +17,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { LAMBDA_NAMES } from '../../functions/lambda-functions';
 import { bundleEnvironment, synthWithBundling, zippedSize } from '../infra/bundle-assets';
-import { machine } from './bench-report';
-import { emitBenchResult, machineLine, replaceDocSection } from './bench-results';
+import { loadChange, machineLine, utcMinute } from './bench-format';
+import { emitBenchResult, replaceDocSection } from './bench-results';
 
 const run = promisify(execFile);
 const ZIP_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -94,17 +94,15 @@ async function main(): Promise<void> {
       [`API cold import (load the bundle + build the app), wall time, median of ${rounds}`, `${importMedian.toFixed(0)} ms`, `${COLD_IMPORT_LIMIT_MS} ms`, importMedian < COLD_IMPORT_LIMIT_MS ? 'PASS' : 'MISS'],
       [`(the same, CPU time of the process during the import, median)`, `${cpuMedian.toFixed(0)} ms`, `${COLD_IMPORT_LIMIT_MS} ms`, cpuMedian < COLD_IMPORT_LIMIT_MS ? '(pass)' : '(miss)'],
     ];
-    const m = machine();
-    const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
     const lines = [
       START,
       '## Lambda bundles (npm run bench:bundle)',
       '',
-      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, Node ${m.node}. Load average before / after: ${load(loadBefore)} → ${load(loadAfter)} (1 / 5 / 15 min). Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s (synth with bundling ${synthSeconds.toFixed(0)} s).`,
+      `Measured ${utcMinute(new Date())} on ${machineLine()}. Load average before / after: ${loadChange(loadBefore, loadAfter)}. Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s (synth with bundling ${synthSeconds.toFixed(0)} s).`,
       '',
       '- Bundles: one synth of the CDK app (`infra/`) with the local esbuild, exactly what `npm run synth` and `npx cdk deploy` upload: CommonJS for Node.js 22, minified, names kept, AWS SDK bundled, packages’ ES module builds preferred (`mainFields: module, main`).',
       '- Zip size: each file of the function’s asset directory deflated at level 9 (the CDK asset zip’s level) plus the zip headers.',
-      `- Cold import: ${rounds} fresh \`node\` processes (this machine, Node ${m.node}; Lambda runs Node.js 22 on ARM64), each timing \`require(index.js)\`: parsing and running the bundle, which reads the config, creates the SDK clients and stores and builds the Hono app (functions/api-handler.ts). Node’s own start-up is not counted; nothing is sent over the network.`,
+      `- Cold import: ${rounds} fresh \`node\` processes (this machine, Node ${process.version}; Lambda runs Node.js 22 on ARM64), each timing \`require(index.js)\`: parsing and running the bundle, which reads the config, creates the SDK clients and stores and builds the Hono app (functions/api-handler.ts). Node’s own start-up is not counted; nothing is sent over the network.`,
       '',
       '| figure | measured | limit | result |',
       '| --- | ---: | ---: | --- |',

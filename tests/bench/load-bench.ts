@@ -29,7 +29,8 @@ import { readDemoKeys } from '../../functions/local/demo';
 import { LOCAL_TABLE_PREFIX } from '../../functions/local/local-config';
 import { stackFilePath, type StackFile } from '../../functions/local/local-stack';
 import { mainThreadGcs, rssBytes, startLoadServer, stopLoadServer } from './load-server';
-import { emitBenchResult, machineLine, replaceDocSection, type BenchResult, type TargetResult } from './bench-results';
+import { loadChange, machineLine, utcMinute } from './bench-format';
+import { emitBenchResult, replaceDocSection, type BenchResult, type TargetResult } from './bench-results';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -343,12 +344,11 @@ async function main(): Promise<void> {
     };
     emitBenchResult(result);
     if (!args['no-doc']) {
-      const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
       const section = [
         '<!-- bench:load -->',
         '## Mixed load (npm run bench:load)',
         '',
-        `Measured ${result.measuredAt.slice(0, 16).replace('T', ' ')} UTC on ${result.machine}, with \`${result.command}\`. Load average before / after: ${load(loadBefore)} → ${load(loadavg())} (1 / 5 / 15 min). Whole run: ${result.seconds.toFixed(0)} s.`,
+        `Measured ${utcMinute(result.measuredAt)} on ${result.machine}, with \`${result.command}\`. Load average before / after: ${loadChange(loadBefore, loadavg())}. Whole run: ${result.seconds.toFixed(0)} s.`,
         '',
         `- Layout: \`npm start\` in a child process (dynalite on disk, s3rver and the job worker in it), ${reuse ? 'on a reused data dir' : `with its demo data (${partners} partners; setup ${server.setupSeconds.toFixed(0)} s)`}; autocannon in the benchmark process, one instance per route, all at once for ${SECONDS} s, with an integration key.`,
         `- Reads rotate over the ${int.format(ids.length)} scored partners and ${listUrls.length} churn-risk URLs (every page of the latest run by cursor, a page per tier, a probability floor, CSV). Ingest sends batches of ${BATCH} new events (unique ids) for those partners; afterwards every event of a batch answered 200 is looked up in the stack's DynamoDB.`,

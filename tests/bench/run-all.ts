@@ -19,7 +19,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { machineLine, replaceDocSection, RESULTS_DIR_ENV, type BenchResult } from './bench-results';
+import { loadChange, machineLine, utcMinute } from './bench-format';
+import { replaceDocSection, RESULTS_DIR_ENV, type BenchResult } from './bench-results';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
@@ -51,7 +52,6 @@ function runScript(script: string, env: NodeJS.ProcessEnv): Promise<number | nul
 const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 function summarySection(outcomes: readonly Outcome[], started: Date, loadBefore: number[] | undefined, loadAfter: number[]): string {
-  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
   const rows: string[] = [];
   const notes: string[] = [];
   let met = 0;
@@ -85,14 +85,13 @@ function summarySection(outcomes: readonly Outcome[], started: Date, loadBefore:
   const machines = [...new Set(outcomes.flatMap((o) => (o.result ? [o.result.machine] : [])))];
   if (args.from) {
     const times = outcomes.flatMap((o) => (o.result ? [o.result.measuredAt] : [])).sort();
-    const at = (t: string | undefined): string => (t ?? '').slice(0, 16).replace('T', ' ');
-    notes.unshift(`Assembled from results saved one by one (\`npm run bench -- --from DIR\`), measured between ${at(times[0])} and ${at(times.at(-1))} UTC; each section below gives its own time and load.`);
+    notes.unshift(`Assembled from results saved one by one (\`npm run bench -- --from DIR\`), measured between ${utcMinute(times[0] ?? started)} and ${utcMinute(times.at(-1) ?? started)}; each section below gives its own time and load.`);
   }
   return [
     '<!-- bench:summary -->',
     '## Summary (npm run bench)',
     '',
-    `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machines.join('; ') || machineLine()}, every benchmark one after another${loadBefore ? `; load average before / after: ${load(loadBefore)} → ${load(loadAfter)} (1 / 5 / 15 min)` : ''}. ` +
+    `Run ${utcMinute(started)} on ${machines.join('; ') || machineLine()}, every benchmark one after another${loadBefore ? `; load average before / after: ${loadChange(loadBefore, loadAfter)}` : ''}. ` +
       'Each figure is next to its limit measured in the same run (or a fixed bound); the sections below give the setup and the details.',
     '',
     `**${met} targets met, ${missed} missed, ${unmeasured} not measured.**`,

@@ -1,5 +1,5 @@
 /** The serving benchmark's result table, on the terminal and in its own section of docs/benchmarks.md. */
-import { cpus, totalmem } from 'node:os';
+import { loadChange, machineLine, utcMinute } from './bench-format';
 import type { ForwardFigures } from './serve-forward';
 import type { RouteFigures } from './serve-http';
 import { requestSummary, type ScoringFigures } from './serve-scoring';
@@ -158,22 +158,16 @@ export function printTable(r: ServeReport, write: (line: string) => void): void 
   for (const row of all.slice(1)) write(line(row));
 }
 
-export function machine(): { cpu: string; cores: number; node: string; memory: string } {
-  const list = cpus();
-  return { cpu: list[0]?.model.trim() ?? 'unknown', cores: list.length, node: process.version, memory: `${int.format(totalmem() / 1024 / 1024 / 1024)} GB` };
-}
-
 const START = '<!-- bench:serve -->';
 const END = '<!-- /bench:serve -->';
 
 export function markdownSection(r: ServeReport, date = new Date()): string {
-  const m = machine();
   return [
     START,
     '## Serving (npm run bench:serve)',
     '',
-    `Measured ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, Node ${m.node}, tfjs backend ${r.forward.backend}. ` +
-      `Load average before / after: ${r.loadBefore.map((x) => x.toFixed(2)).join(' / ')} → ${r.loadAfter.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min). Whole run: ${r.totalSeconds.toFixed(0)} s.`,
+    `Measured ${utcMinute(date)} on ${machineLine()}, tfjs backend ${r.forward.backend}. ` +
+      `Load average before / after: ${loadChange(r.loadBefore, r.loadAfter)}. Whole run: ${r.totalSeconds.toFixed(0)} s.`,
     '',
     ...r.setup.map((s) => `- ${s}`),
     '',

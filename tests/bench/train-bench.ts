@@ -29,6 +29,7 @@ import { buildProgram, writeHistories } from './train-data';
 import { evaluateFuture } from './train-future';
 import { detailLines, markdownSection, printTable, TARGETS, verdicts, type ModelReport } from './train-report';
 import { DirObjectStore } from './train-stores';
+import { loadChange } from './bench-format';
 import { emitBenchResult, replaceDocSection, trainBenchResult } from './bench-results';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -181,7 +182,7 @@ const missed = reports.flatMap((r) => {
 say();
 for (const note of report.notes) say(note);
 say(missed.length === 0 ? 'all targets met' : `targets missed: ${missed.join('; ')}`);
-say(`whole run ${report.totalSeconds.toFixed(0)} s; load average ${loadBefore.map((x) => x.toFixed(2)).join(' / ')} → ${report.loadAfter.map((x) => x.toFixed(2)).join(' / ')}`);
+say(`whole run ${report.totalSeconds.toFixed(0)} s; load average ${loadChange(loadBefore, report.loadAfter)}`);
 if (writeDoc) {
   const doc = join(ROOT, 'docs/benchmarks.md');
   replaceDocSection(doc, 'train', markdownSection(report, startedAt));

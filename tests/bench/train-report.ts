@@ -1,5 +1,5 @@
 /** The training benchmark's result table, on the terminal and in docs/benchmarks.md (its own section). */
-import { cpus, totalmem } from 'node:os';
+import { loadChange, machineLine, utcMinute } from './bench-format';
 import type { ChildResult } from './train-child';
 import type { FutureEvaluation } from './train-future';
 
@@ -118,23 +118,16 @@ export function detailLines(report: TrainBenchReport): string[] {
 const signed = (v: number): string => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}` : '–');
 const f1 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(1));
 
-export function machine(): { cpu: string; cores: number; node: string; memory: string } {
-  const list = cpus();
-  return { cpu: list[0]?.model.trim() ?? 'unknown', cores: list.length, node: process.version, memory: `${(totalmem() / 2 ** 30).toFixed(0)} GiB` };
-}
-
 const START = '<!-- bench:train -->';
 const END = '<!-- /bench:train -->';
 
 export function markdownSection(report: TrainBenchReport, date = new Date()): string {
-  const m = machine();
-  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
   return [
     START,
     '## Training (npm run bench:train)',
     '',
-    `Measured ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, Node ${m.node}. ` +
-      `Load average before / after the run: ${load(report.loadBefore)} → ${load(report.loadAfter)} (1 / 5 / 15 min). Whole run: ${report.totalSeconds.toFixed(0)} s.`,
+    `Measured ${utcMinute(date)} on ${machineLine()}. ` +
+      `Load average before / after the run: ${loadChange(report.loadBefore, report.loadAfter)}. Whole run: ${report.totalSeconds.toFixed(0)} s.`,
     '',
     ...report.setup.map((s) => `- ${s}`),
     '',
