@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { LAMBDA_NAMES } from '../../functions/lambda-functions';
+import { httpApiEvent } from '../helpers/aws-events';
 import { bundleEnvironment, synthWithBundling, zippedSize } from '../infra/bundle-assets';
 import { loadChange, machineLine, utcMinute } from './bench-format';
 import { emitBenchResult, replaceDocSection } from './bench-results';
@@ -46,15 +47,7 @@ interface ColdStart {
 
 /** One cold start, in its own process: require (load + build the app), then one request. */
 async function coldStart(bundle: string): Promise<ColdStart> {
-  const event = {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/health',
-    rawQueryString: '',
-    headers: { host: 'abc123.execute-api.us-east-1.amazonaws.com' },
-    requestContext: { http: { method: 'GET', path: '/health', protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'bench' }, requestId: 'bench', routeKey: '$default', stage: '$default', timeEpoch: 0 },
-    isBase64Encoded: false,
-  };
+  const event = httpApiEvent('GET', '/health');
   const script = `
     const cpu = process.cpuUsage();
     const t0 = performance.now();

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_NAMES, type LambdaName } from '../../functions/lambda-functions';
 import { TFJS_WASM_FILES } from '../../infra/service-function';
+import { httpApiEvent } from '../helpers/aws-events';
 import { bundleEnvironment, synthWithBundling, zippedSize, type BundledApp } from './bundle-assets';
 
 /*
@@ -55,21 +56,11 @@ describe('the Lambda bundles (real esbuild bundling)', () => {
   });
 
   it('the bundled API answers an HTTP API event', async () => {
-    const base = {
-      version: '2.0',
-      routeKey: '$default',
-      rawPath: '/',
-      rawQueryString: '',
-      headers: { host: 'abc123.execute-api.us-east-1.amazonaws.com' },
-      requestContext: { http: { method: 'GET', path: '/', protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'node' }, requestId: 'rid', routeKey: '$default', stage: '$default', timeEpoch: 0 },
-      isBase64Encoded: false,
-    };
+    const events = ['/health', '/openapi.json', '/v1/models'].map((path) => httpApiEvent('GET', path));
     const out = await inBundle(
       bundled.assets.api,
-      `for (const path of ['/health', '/openapi.json', '/v1/models']) {
-        const event = ${JSON.stringify(base)};
-        event.rawPath = path;
-        event.requestContext.http.path = path;
+      `for (const event of ${JSON.stringify(events)}) {
+        const path = event.rawPath;
         const r = await handler(event, { awsRequestId: 'cold' });
         console.log('STATUS ' + path + ' ' + r.statusCode);
       }`,

@@ -15,7 +15,7 @@ import { createLogger, withLogContext } from '../../functions/logger';
 import { LAMBDA_FUNCTIONS, LAMBDA_NAMES, MAX_RECEIVES, queueEnvVar, type FunctionResources, type LambdaName } from '../../functions/lambda-functions';
 import { startSqsEndpoint, sqsEvent, type SentMessage, type SqsEndpoint } from '../helpers/sqs-endpoint';
 import { startTestStack, type TestStack } from '../helpers/test-stack';
-import { s3Record } from '../helpers/aws-events';
+import { httpApiEvent, s3Record } from '../helpers/aws-events';
 
 /*
  * Each Lambda handler, imported as Lambda imports it (its module builds its deps from the
@@ -70,43 +70,6 @@ function lambdaContext(name: string): Context {
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
-  };
-}
-
-/** An API Gateway HTTP API (v2) event, as the $default route sends it to the function. */
-function httpEvent(method: string, path: string, options: { key?: string; body?: unknown; query?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEventV2 {
-  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const requestId = `Ab${Math.random().toString(36).slice(2, 12)}=`;
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: options.query ?? '',
-    headers: {
-      accept: 'application/json',
-      host: 'abc123.execute-api.us-east-1.amazonaws.com',
-      'user-agent': 'vitest',
-      'x-forwarded-for': '203.0.113.9',
-      'x-forwarded-proto': 'https',
-      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
-      ...options.headers,
-    },
-    ...(options.query ? { queryStringParameters: Object.fromEntries(new URLSearchParams(options.query)) } : {}),
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'abc123',
-      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
-      domainPrefix: 'abc123',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'vitest' },
-      requestId,
-      routeKey: '$default',
-      stage: '$default',
-      time: '30/Jun/2025:12:00:00 +0000',
-      timeEpoch: Date.parse('2025-06-30T12:00:00Z'),
-    },
-    ...(body !== undefined ? { body } : {}),
-    isBase64Encoded: false,
   };
 }
 
@@ -249,10 +212,10 @@ describe('Lambda handlers, in process, with AWS event shapes, against the embedd
       return true;
     }) as typeof process.stdout.write;
     let posted, read;
-    const event = httpEvent('POST', '/v1/partners', { key: stack.adminKey, body: [{ partnerId: 'L-1', name: 'Lambda Partner', tier: 'gold', region: 'EMEA', segment: 'SMB', joinedAt: '2024-01-10', status: 'active' }] });
+    const event = httpApiEvent('POST', '/v1/partners', { key: stack.adminKey, body: [{ partnerId: 'L-1', name: 'Lambda Partner', tier: 'gold', region: 'EMEA', segment: 'SMB', joinedAt: '2024-01-10', status: 'active' }] });
     try {
       posted = await handlers.api(event, lambdaContext('api'));
-      read = await handlers.api(httpEvent('GET', '/health'), lambdaContext('api'));
+      read = await handlers.api(httpApiEvent('GET', '/health'), lambdaContext('api'));
     } finally {
       process.stdout.write = write;
     }
@@ -274,11 +237,11 @@ describe('Lambda handlers, in process, with AWS event shapes, against the embedd
     // Same request, both entry points: the local stack's app (test stack) and the Lambda handler.
     const key = await stack.keyFor('ops');
     const local = await stack.request('GET', '/v1/partners/L-1/benchmarks', { key });
-    const lambda = await handlers.api(httpEvent('GET', '/v1/partners/L-1/benchmarks', { key }), lambdaContext('api'));
+    const lambda = await handlers.api(httpApiEvent('GET', '/v1/partners/L-1/benchmarks', { key }), lambdaContext('api'));
     expect(lambda.statusCode).toBe(local.status);
     expect(JSON.parse(lambda.body)).toEqual(await local.json());
     const localDoc = await stack.request('GET', '/openapi.json');
-    expect(JSON.parse((await handlers.api(httpEvent('GET', '/openapi.json'), lambdaContext('api'))).body)).toEqual(await localDoc.json());
+    expect(JSON.parse((await handlers.api(httpApiEvent('GET', '/openapi.json'), lambdaContext('api'))).body)).toEqual(await localDoc.json());
 
     // And by construction: the local stack's entry and the Lambda handlers import the same app and S3 handler modules.
     const graph = async (entry: string): Promise<Set<string>> => {
@@ -315,7 +278,7 @@ describe('Lambda handlers, in process, with AWS event shapes, against the embedd
   });
 
   it('training: the train route sends one message; the train handler runs that job to a champion', async () => {
-    const queued = await handlers.api(httpEvent('POST', '/v1/models/churn/train', { key: stack.adminKey, body: { asOf: END } }), lambdaContext('api'));
+    const queued = await handlers.api(httpApiEvent('POST', '/v1/models/churn/train', { key: stack.adminKey, body: { asOf: END } }), lambdaContext('api'));
     expect(queued.statusCode).toBe(202);
     const { jobId } = await json<{ jobId: string }>(queued);
     const messages = sqs.take('train');
@@ -331,7 +294,7 @@ describe('Lambda handlers, in process, with AWS event shapes, against the embedd
   }, 240_000);
 
   it('scoring: the route queues a start; the start fans out one message per shard; a batch with one bad record reports only it; the last shard finishes the job', async () => {
-    const queued = await handlers.api(httpEvent('POST', '/v1/scoring/runs', { key: stack.adminKey, body: { asOf: END } }), lambdaContext('api'));
+    const queued = await handlers.api(httpApiEvent('POST', '/v1/scoring/runs', { key: stack.adminKey, body: { asOf: END } }), lambdaContext('api'));
     expect(queued.statusCode).toBe(202);
     const { jobId } = await json<{ jobId: string }>(queued);
     const start = sqs.take('scoring');
@@ -364,13 +327,13 @@ describe('Lambda handlers, in process, with AWS event shapes, against the embedd
     expect((await stack.deps.jobs.get(jobId))?.status).toBe('succeeded');
 
     const ops = await stack.keyFor('ops');
-    const list = await handlers.api(httpEvent('GET', '/v1/churn-risk', { key: ops, query: 'limit=500' }), lambdaContext('api'));
+    const list = await handlers.api(httpApiEvent('GET', '/v1/churn-risk', { key: ops, query: 'limit=500' }), lambdaContext('api'));
     expect(list.statusCode).toBe(200);
     expect((await json<{ items: unknown[] }>(list)).items).toHaveLength(expected);
   }, 180_000);
 
   it('API: the routes behind each of its grants answer through the handler', async () => {
-    const call = async (method: string, path: string, options: Parameters<typeof httpEvent>[2] = {}) => handlers.api(httpEvent(method, path, { key: stack.adminKey, ...options }), lambdaContext('api'));
+    const call = async (method: string, path: string, options: Parameters<typeof httpApiEvent>[2] = {}) => handlers.api(httpApiEvent(method, path, { key: stack.adminKey, ...options }), lambdaContext('api'));
     const created = await call('POST', '/v1/api-keys', { body: { name: 'lambda test', role: 'integration' } });
     expect(created.statusCode).toBe(201);
     const { id } = await json<{ id: string }>(created);
