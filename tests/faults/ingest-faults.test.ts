@@ -72,6 +72,20 @@ describe('ingest under store faults', () => {
   });
 
   /** A failed attempt must be a clean, retryable 503 problem+json that leaks nothing of the fault. */
+  /** A service whose record store talks through a seeded fault-injecting client (UnprocessedItems/Keys, throttling, lost replies). */
+  async function throttledService(name: string, seed: number): Promise<{ svc: Service; plan: ReturnType<typeof faultyDocumentClient>['plan'] }> {
+    let plan: ReturnType<typeof faultyDocumentClient>['plan'] | undefined;
+    const svc = await service(name, {
+      records: (config, clients) => {
+        const faulty = faultyDocumentClient(clients.ddb, seed, 0.3);
+        plan = faulty.plan;
+        return new DynamoRecordStore(faulty.client, config.tables, { maxUnprocessedAttempts: 12 });
+      },
+    });
+    if (!plan) throw new Error('the service did not build its record store');
+    return { svc, plan };
+  }
+
   async function expectClean503(res: Response): Promise<void> {
     const text = await res.text();
     expect(res.status, text).toBe(503);
@@ -172,14 +186,7 @@ describe('ingest under store faults', () => {
   });
 
   it('UnprocessedItems, UnprocessedKeys, throttling and lost replies from a wrapped client: 503s, then retries end as a clean run', async () => {
-    let plan: ReturnType<typeof faultyDocumentClient>['plan'] | undefined;
-    const svc = await service('throttle-http', {
-      records: (config, clients) => {
-        const faulty = faultyDocumentClient(clients.ddb, 202, 0.3);
-        plan = faulty.plan;
-        return new DynamoRecordStore(faulty.client, config.tables, { maxUnprocessedAttempts: 12 });
-      },
-    });
+    const { svc, plan } = await throttledService('throttle-http', 202);
     const rng = mulberry32(303);
     let failures = 0;
     for (const { kind, records } of input) {
@@ -187,14 +194,14 @@ describe('ingest under store faults', () => {
         svc,
         kind,
         records,
-        () => plan!.arm(Math.max(1, Math.floor(rng() * (requestsPerBatch(kind, records.length) - 1)))),
+        () => plan.arm(Math.max(1, Math.floor(rng() * (requestsPerBatch(kind, records.length) - 1)))),
         () => undefined,
       );
     }
-    expect(plan!.counts.unprocessed).toBeGreaterThan(3);
-    expect(plan!.counts.throttled).toBeGreaterThan(0);
-    expect(plan!.counts.appliedThenLost).toBeGreaterThan(0);
-    expect(failures).toBe(plan!.counts.throttled + plan!.counts.appliedThenLost);
+    expect(plan.counts.unprocessed).toBeGreaterThan(3);
+    expect(plan.counts.throttled).toBeGreaterThan(0);
+    expect(plan.counts.appliedThenLost).toBeGreaterThan(0);
+    expect(failures).toBe(plan.counts.throttled + plan.counts.appliedThenLost);
     expect(await stack.snapshot(svc, champions)).toEqual(clean);
   });
 
@@ -261,21 +268,14 @@ describe('ingest under store faults', () => {
   });
 
   it('CLI ingestFile with a throttling, item-dropping client: every failure is a StoreUnavailableError, and re-running the file ends as a clean run', async () => {
-    let plan: ReturnType<typeof faultyDocumentClient>['plan'] | undefined;
-    const svc = await service('throttle-cli', {
-      records: (config, clients) => {
-        const faulty = faultyDocumentClient(clients.ddb, 404, 0.3);
-        plan = faulty.plan;
-        return new DynamoRecordStore(faulty.client, config.tables, { maxUnprocessedAttempts: 12 });
-      },
-    });
+    const { svc, plan } = await throttledService('throttle-cli', 404);
     const rng = mulberry32(505);
     let failures = 0;
     for (const kind of ['partners', 'events', 'deals'] as const) {
       const file = writeNdjson(kind);
       for (let attempt = 0; ; attempt++) {
         expect(attempt).toBeLessThan(8);
-        if (attempt < 2) plan!.arm(1 + Math.floor(rng() * 40));
+        if (attempt < 2) plan.arm(1 + Math.floor(rng() * 40));
         try {
           const summary = await ingestFile(kind, file, svc.deps, { batchSize: 60 });
           expect(summary.accepted + summary.unchanged + summary.rejected).toBe(summary.records);
@@ -287,7 +287,7 @@ describe('ingest under store faults', () => {
       }
     }
     expect(failures).toBeGreaterThan(0);
-    expect(plan!.counts.unprocessed).toBeGreaterThan(2);
+    expect(plan.counts.unprocessed).toBeGreaterThan(2);
     expect(await stack.snapshot(svc, champions)).toEqual(clean);
   });
 });
