@@ -28,7 +28,8 @@ import { tableNamesFromPrefix } from '../../data/stores/tables';
 import { readDemoKeys } from '../../functions/local/demo';
 import { LOCAL_TABLE_PREFIX } from '../../functions/local/local-config';
 import { stackFilePath, type StackFile } from '../../functions/local/local-stack';
-import { mainThreadGcs, rssBytes, startLoadServer, stopLoadServer } from './load-server';
+import { mainThreadGcs, startLoadServer, stopLoadServer } from './load-server';
+import { statusBytes } from './proc-status';
 import { loadChange, machineLine, utcMinute } from './bench-format';
 import { emitBenchResult, replaceDocSection, type BenchResult, type TargetResult } from './bench-results';
 
@@ -152,7 +153,8 @@ async function main(): Promise<void> {
 
     const rss: { at: number; bytes: number }[] = [];
     const pid = server.child.pid!;
-    const rssIdle = rssBytes(pid);
+    const rssNow = (): number => statusBytes(pid, 'VmRSS') ?? 0;
+    const rssIdle = rssNow();
 
     // The limit: the same server answering its cheapest route, at the same number of connections.
     const total = CONNECTIONS.scores + CONNECTIONS.churn + CONNECTIONS.ingest;
@@ -165,9 +167,9 @@ async function main(): Promise<void> {
     });
 
     say(`mixed load: ${CONNECTIONS.scores} + ${CONNECTIONS.churn} + ${CONNECTIONS.ingest} connections, ${SECONDS} s…`);
-    const rssBefore = rssBytes(pid);
+    const rssBefore = rssNow();
     const loadStart = performance.now();
-    const sampler = setInterval(() => rss.push({ at: (performance.now() - loadStart) / 1000, bytes: rssBytes(pid) }), 1000);
+    const sampler = setInterval(() => rss.push({ at: (performance.now() - loadStart) / 1000, bytes: rssNow() }), 1000);
     const counters = { score: 0, list: 0, batch: 0 };
     const ingest: IngestTally = { batches: 0, sentRecords: 0, acknowledged: new Set(), rejected: 0, failedBatches: 0 };
     tally = ingest;
@@ -228,7 +230,7 @@ async function main(): Promise<void> {
       clearInterval(sampler);
     }
     const loadSeconds = (performance.now() - loadStart) / 1000;
-    const rssAfter = rssBytes(pid);
+    const rssAfter = rssNow();
     // Requests autocannon abandoned at the end may still be running in the server: let them finish.
     for (let i = 0; i < 30; i++) {
       const res = await fetch(`${server.url}/health`).catch(() => undefined);
@@ -236,7 +238,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
     }
     await new Promise((r) => setTimeout(r, 3000));
-    const rssSettled = rssBytes(pid);
+    const rssSettled = rssNow();
 
     // Counted afterwards, in the stack's own DynamoDB: every acknowledged event is stored.
     const stackFile = JSON.parse(readFileSync(stackFilePath(dataDir), 'utf8')) as StackFile;

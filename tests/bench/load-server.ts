@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/free-port';
 
 /**
  * The server bench:load measures: `npm start` in a child process, with V8's GC trace on so the
@@ -26,17 +25,6 @@ export interface FullGc {
 
 // [pid:0xisolate]  1234 ms: Mark-Compact 255.7 (288.6) -> 100.2 (239.8) MB, ...
 const GC_LINE = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (\S+)(?: \([a-z ]+\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => done(port));
-    });
-  });
-}
 
 export async function startLoadServer(options: { root: string; dataDir: string; partners: number; nodeArgs: string[]; timeoutMs: number; say: (line: string) => void }): Promise<LoadServer> {
   const port = await freePort();
@@ -82,11 +70,6 @@ export async function stopLoadServer(server: LoadServer): Promise<void> {
   const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
   await server.exited;
   clearTimeout(timer);
-}
-
-export function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
 }
 
 /**

@@ -4,9 +4,10 @@
  * peak RSS is read from /proc/<pid>/status (VmHWM, the kernel's high-water mark), polled.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, type StoreHandle } from './bench-stack';
+import { statusBytes } from './proc-status';
 
 export interface MemoryResult {
   rows: number;
@@ -19,15 +20,6 @@ export interface MemoryResult {
   /** 'own': the CLI opened the data dir itself (stores in its process); 'running': it used the benchmark's store process. */
   storeMode: 'own' | 'running';
   stdout: string;
-}
-
-function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -53,12 +45,12 @@ export async function runCliMemory(file: string, rows: number, fileBytes: number
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  let peakKb = 0;
-  let storePeakKb = 0;
-  const storeRss0 = running ? (statusKb(running.pid, 'VmRSS') ?? 0) : 0;
+  let peak = 0;
+  let storePeak = 0;
+  const storeRss0 = running ? (statusBytes(running.pid, 'VmRSS') ?? 0) : 0;
   const sample = (): void => {
-    peakKb = Math.max(peakKb, statusKb(pid, 'VmHWM') ?? 0, statusKb(pid, 'VmRSS') ?? 0);
-    if (running) storePeakKb = Math.max(storePeakKb, statusKb(running.pid, 'VmRSS') ?? 0);
+    peak = Math.max(peak, statusBytes(pid, 'VmHWM') ?? 0, statusBytes(pid, 'VmRSS') ?? 0);
+    if (running) storePeak = Math.max(storePeak, statusBytes(running.pid, 'VmRSS') ?? 0);
   };
   const timer = setInterval(sample, 100);
   const code = await new Promise<number | null>((resolve) => {
@@ -77,8 +69,8 @@ export async function runCliMemory(file: string, rows: number, fileBytes: number
     rows,
     fileBytes,
     seconds,
-    peakRssBytes: peakKb * 1024,
-    ...(running ? { storePeakRssBytes: Math.max(storePeakKb, storeRss0) * 1024 } : {}),
+    peakRssBytes: peak,
+    ...(running ? { storePeakRssBytes: Math.max(storePeak, storeRss0) } : {}),
     storeMode: running ? 'running' : 'own',
     stdout: stdout.trim(),
   };

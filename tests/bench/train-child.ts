@@ -10,7 +10,7 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { HistoryStore } from '../../data/stores/history-store';
 import { artifactPrefix } from '../../models/artifact-store';
@@ -18,6 +18,7 @@ import { initBackend, type BackendName } from '../../models/backend';
 import { trainModelVersion, type TrainResult } from '../../models/training-run';
 import type { ModelName } from '../../models/types';
 import { readHistories } from './train-data';
+import { statusBytes } from './proc-status';
 import { DirObjectStore, MemoryModelStore } from './train-stores';
 
 export interface ChildResult {
@@ -35,15 +36,6 @@ export interface ChildResult {
   trainingLog: string[];
   result: TrainResult;
   artifactPrefix: string;
-}
-
-function statusBytes(field: 'VmHWM' | 'VmRSS'): number | undefined {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const { values } = parseArgs({
@@ -68,7 +60,7 @@ const say = (line: string): void => {
 const t0 = performance.now();
 const histories = await readHistories(values.histories);
 const loaded = performance.now();
-const rssAfterLoad = statusBytes('VmRSS') ?? process.memoryUsage().rss;
+const rssAfterLoad = statusBytes('self', 'VmRSS') ?? process.memoryUsage().rss;
 say(`${histories.length} histories read in ${((loaded - t0) / 1000).toFixed(1)} s; RSS ${(rssAfterLoad / 2 ** 20).toFixed(0)} MB`);
 if (values.backend) await initBackend(values.backend as BackendName, { log: say });
 
@@ -117,7 +109,7 @@ const result = await trainModelVersion(
   },
 );
 const done = performance.now();
-const peakRss = Math.max(statusBytes('VmHWM') ?? 0, process.resourceUsage().maxRSS * 1024);
+const peakRss = Math.max(statusBytes('self', 'VmHWM') ?? 0, process.resourceUsage().maxRSS * 1024);
 
 const s = (a: number | undefined, b: number | undefined): number => (a === undefined || b === undefined ? NaN : (b - a) / 1000);
 const out: ChildResult = {
